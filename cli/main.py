@@ -1,0 +1,34 @@
+"""The `cardkit` command."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from cardkit import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cardkit")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (secrets are redacted).")
+def cli(verbose: int) -> None:
+    """Read and verify Vietnamese chip ID cards (CCCD) and ICAO eMRTDs."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    # Each sub-command lives in its own module; registered here explicitly.
+    pass
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="cardkit")
+
+
+if __name__ == "__main__":
+    main()
