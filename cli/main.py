@@ -20,7 +20,19 @@ def cli(verbose: int) -> None:
 
 def _register() -> None:
     # Each sub-command lives in its own module; registered here explicitly.
-    pass
+    from .doctor import doctor
+    from .face import face_group
+    from .fixtures import fixtures_group
+    from .inspect import inspect_cmd
+    from .read import read_cmd
+    from .readers import readers
+    from .sim import sim
+    from .trust import trust_group
+    from .verify import verify_cmd
+
+    for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
+                    face_group, fixtures_group):
+        cli.add_command(command)
 
 
 _register()

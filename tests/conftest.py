@@ -34,3 +34,35 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def interop_dir(shared_dir: Path) -> Path:
     return shared_dir / "interop"
+
+
+# --- pcscd + vpcd harness (readers/transport owner) ----------------------------------------------
+# `pcscd_vpcd`: a private pcscd (unshare -m + tmpfs /run/pcscd) with vpcd readers, reachable by
+# pyscard in this process; falls back to the system pcscd. Returns a
+# cardkit.transport.pcscd_harness.PcscdHarness: `.readers` (names), `.port_for(reader) -> int`
+# (vpcd TCP port for the card side), `.env` (for subprocesses), `.socket_path`, `.mode`.
+# libpcsclite caches PCSCLITE_CSOCK_NAME at the first PC/SC call, so the variable is pointed at a
+# stable symlink here, at import time, before any test can make a context; the fixture retargets it.
+
+from cardkit.transport import pcscd_harness as _pcscd_harness  # noqa: E402
+
+_pcscd_harness.point_client(_pcscd_harness.SYSTEM_SOCKET)
+
+
+@pytest.fixture(scope="session")
+def pcscd_vpcd():
+    import shutil
+
+    need(shutil.which("pcscd") is not None and _pcscd_harness.VPCD_DRIVER.exists(),
+         "pcscd and vsmartcard-vpcd not installed (apt-get install pcscd vsmartcard-vpcd)")
+    need(_pcscd_harness.client_points_at_link(),
+         "PCSCLITE_CSOCK_NAME was set before the test session; unset it to use the harness")
+    try:
+        harness = _pcscd_harness.PcscdHarness.start()
+    except _pcscd_harness.ReaderError as exc:
+        need(False, f"no pcscd with vpcd available: {exc}")
+    try:
+        yield harness
+    finally:
+        harness.stop()
+        _pcscd_harness.retarget(_pcscd_harness.SYSTEM_SOCKET)

@@ -1,0 +1,307 @@
+"""`cardkit doctor`: is a reader usable here, and if not, what exactly to fix (docs/readers.md).
+
+Checks, in order: pcscd installed and reachable; readers listed (with driver, profile, ATR);
+USB readers seen by the kernel but not by pcscd; the kernel pn533/nfc modules grabbing a PN533
+reader (ACR122U); device-node permissions; on a present card, SELECT of the eMRTD application
+(ICAO 9303-10 §3.6.2, AID A0 00 00 02 47 10 01). A reader is usable when pcscd lists it and, if a
+card is present, APDUs go through.
+"""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import shutil
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .errors import CardError, ExitCode, ReaderError
+from .transport.pcsc import (
+    SCARD_STATE_MUTE,
+    SCARD_STATE_PRESENT,
+    PcscTransport,
+    list_readers,
+    reader_state,
+)
+from .transport.profiles import ReaderProfile, builtin_profiles, match_profile
+
+EMRTD_SELECT = bytes.fromhex("00A4040C07A0000002471001")
+PN533_MODULES = ("pn533_usb", "pn533", "nfc")
+CCID_PLIST = Path("/usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist")
+UDEV_RULES_INSTALLED = Path("/etc/udev/rules.d/60-cardkit-readers.rules")
+BLACKLIST_INSTALLED = Path("/etc/modprobe.d/cardkit-blacklist-pn533.conf")
+FIX_INSTALL_RULES = "run `sudo bash udev/install.sh` (or `make udev-install`), then re-plug the reader"
+
+
+class Status(Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"check": self.name, "status": self.status.value, "detail": self.detail}
+        if self.fix:
+            out["fix"] = self.fix
+        return out
+
+
+@dataclass(frozen=True)
+class ReaderReport:
+    name: str
+    driver: str
+    profile: str
+    card: str  # "absent", "present", "mute"
+    atr: str = ""
+    emrtd: str = ""  # result of SELECT eMRTD, "" when no card
+    usable: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "driver": self.driver, "profile": self.profile,
+                "card": self.card, "atr": self.atr, "emrtd_select": self.emrtd,
+                "usable": self.usable}
+
+
+@dataclass(frozen=True)
+class UsbReader:
+    usb_id: str  # "vvvv:pppp"
+    title: str
+    node: Path | None
+    ccid: bool
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    checks: tuple[Check, ...]
+    readers: tuple[ReaderReport, ...] = ()
+
+    @property
+    def usable(self) -> bool:
+        return any(r.usable for r in self.readers)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.usable else ExitCode.CARD
+
+    @property
+    def fixes(self) -> list[str]:
+        return [c.fix for c in self.checks if c.fix and c.status in (Status.FAIL, Status.WARN)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"usable": self.usable, "checks": [c.to_dict() for c in self.checks],
+                "readers": [r.to_dict() for r in self.readers], "fixes": self.fixes}
+
+
+@dataclass
+class Environment:
+    """Where doctor looks; tests point these at fake trees."""
+
+    sys_root: Path = Path("/sys")
+    proc_modules: Path = Path("/proc/modules")
+    ccid_plist: Path = CCID_PLIST
+    pcscd_binary: str | None = field(default_factory=lambda: shutil.which("pcscd")
+                                     or ("/usr/sbin/pcscd" if Path("/usr/sbin/pcscd").exists()
+                                         else None))
+
+
+# --- host inspection -----------------------------------------------------------------------------
+
+
+def loaded_modules(env: Environment) -> set[str]:
+    try:
+        text = env.proc_modules.read_text()
+    except OSError:
+        return set()
+    return {line.split()[0] for line in text.splitlines() if line.strip()}
+
+
+def _read(p: Path) -> str:
+    try:
+        return p.read_text().strip()
+    except OSError:
+        return ""
+
+
+def usb_readers(env: Environment, profiles: list[ReaderProfile] | None = None) -> list[UsbReader]:
+    """USB devices that are known readers (profile USB ids) or have a CCID interface (class 0B)."""
+    known = {}
+    for p in profiles if profiles is not None else builtin_profiles():
+        for u in p.usb_ids:
+            known.setdefault(u, p.title)
+    base = env.sys_root / "bus" / "usb" / "devices"
+    out: list[UsbReader] = []
+    try:
+        devices = sorted(base.iterdir())
+    except OSError:
+        return out
+    for dev in devices:
+        vid, pid = _read(dev / "idVendor").lower(), _read(dev / "idProduct").lower()
+        if not vid or not pid:
+            continue
+        usb_id = f"{vid}:{pid}"
+        ccid = any(_read(i / "bInterfaceClass").lower() == "0b"
+                   for i in dev.parent.glob(f"{dev.name}:*"))
+        if usb_id not in known and not ccid:
+            continue
+        title = known.get(usb_id) or _read(dev / "product") or "CCID reader"
+        bus, num = _read(dev / "busnum"), _read(dev / "devnum")
+        node = Path(f"/dev/bus/usb/{int(bus):03d}/{int(num):03d}") if bus.isdigit() and \
+            num.isdigit() else None
+        out.append(UsbReader(usb_id, title, node, ccid))
+    return out
+
+
+def ccid_driver(reader: str, env: Environment) -> str:
+    """Which driver serves a PC/SC reader name (from libccid's Info.plist; vpcd by name)."""
+    if reader.startswith("Virtual PCD"):
+        return "vpcd (vsmartcard virtual reader)"
+    try:
+        with open(env.ccid_plist, "rb") as f:
+            plist = plistlib.load(f)
+    except (OSError, plistlib.InvalidFileException, ValueError):
+        return "unknown driver"
+    version = plist.get("CFBundleShortVersionString", "?")
+    for name in plist.get("ifdFriendlyName", []):
+        if isinstance(name, str) and reader.startswith(name):
+            return f"libccid {version}"
+    return "unknown driver (not in libccid's list)"
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+def _pcscd_check(env: Environment) -> tuple[Check, list[str] | None]:
+    sock = os.environ.get("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm")
+    try:
+        names = list_readers()
+    except ReaderError as exc:
+        if env.pcscd_binary is None:
+            return Check("pcscd", Status.FAIL, "pcscd is not installed",
+                         "install it: `sudo apt-get install pcscd libccid`"), None
+        fix = "start it: `sudo systemctl start pcscd` (or run `sudo pcscd`)"
+        if shutil.which("systemctl"):
+            fix += "; to start it on demand: `sudo systemctl enable --now pcscd.socket`"
+        if Path(sock).exists():  # socket there but refused: polkit, or a stale socket
+            fix = ("pcscd's socket exists but refuses this user: allow it in polkit "
+                   "(docs/readers.md, Troubleshooting), or if pcscd crashed: "
+                   "`sudo systemctl restart pcscd`")
+        detail = f"PC/SC service not reachable at {sock}"
+        if "denied" in str(exc):
+            detail += f" ({exc})"
+        return Check("pcscd", Status.FAIL, detail, fix), None
+    return Check("pcscd", Status.OK, f"PC/SC service reachable ({sock})"), names
+
+
+def _pn533_check(env: Environment, usb: list[UsbReader], profiles: list[ReaderProfile],
+                 names: list[str]) -> Check | None:
+    loaded = [m for m in PN533_MODULES if m in loaded_modules(env)]
+    pn533_ids = {u for p in profiles if p.pn533 for u in p.usb_ids}
+    pn533_devices = [u for u in usb if u.usb_id in pn533_ids]
+    fix = ("unload them: `sudo modprobe -r pn533_usb pn533 nfc`, and keep them off: "
+           f"{FIX_INSTALL_RULES} (installs the pn533 blacklist)")
+    if loaded and pn533_devices:
+        seen = any("ACR122" in n.upper() for n in names)
+        status = Status.WARN if seen else Status.FAIL
+        return Check("pn533", status,
+                     f"kernel NFC modules loaded ({', '.join(loaded)}) and a PN533 reader is "
+                     f"plugged in ({pn533_devices[0].title}): the kernel claims it before pcscd",
+                     fix)
+    if loaded:
+        return Check("pn533", Status.INFO,
+                     f"kernel NFC modules loaded ({', '.join(loaded)}); harmless unless you use "
+                     "an ACR122U or another PN533 reader")
+    return None
+
+
+def _usb_checks(usb: list[UsbReader], names: list[str]) -> list[Check]:
+    checks: list[Check] = []
+    for u in usb:
+        if u.node is not None and u.node.exists() and not os.access(u.node, os.R_OK | os.W_OK):
+            checks.append(Check("permissions", Status.WARN,
+                                f"{u.title} ({u.usb_id}): {u.node} is not read/writable by this "
+                                "user (pcscd itself runs as root and may still reach it)",
+                                FIX_INSTALL_RULES + "; add yourself to the group: "
+                                "`sudo usermod -aG scard $USER`"))
+        title_words = [w for w in u.title.upper().split() if any(c.isdigit() for c in w)]
+        if names and title_words and any(w in n.upper() for n in names for w in title_words):
+            continue
+        if not names:
+            checks.append(Check("usb", Status.FAIL,
+                                f"{u.title} ({u.usb_id}) is plugged in but pcscd lists no reader",
+                                "restart pcscd: `sudo systemctl restart pcscd`; if it persists: "
+                                "`sudo apt-get install libccid` and check the pn533/permission "
+                                "items"))
+    return checks
+
+
+def _probe_reader(name: str, env: Environment, select_aid: bool) -> tuple[ReaderReport, Check]:
+    state, atr = reader_state(name)
+    driver = ccid_driver(name, env)
+    profile = match_profile(name, atr)
+    if state & SCARD_STATE_MUTE:
+        rep = ReaderReport(name, driver, profile.key, "mute", atr.hex().upper(), usable=True)
+        return rep, Check("card", Status.WARN, f"{name}: a card is there but does not answer",
+                          "place the card flat and centred, away from other cards and metal")
+    if not state & SCARD_STATE_PRESENT:
+        rep = ReaderReport(name, driver, profile.key, "absent")
+        return rep, Check("reader", Status.OK, f"{name}: ready, no card ({driver}; profile "
+                          f"{profile.key})")
+    if not select_aid:
+        rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper())
+        return rep, Check("card", Status.OK, f"{name}: card present, ATR {atr.hex().upper()}")
+    try:
+        with PcscTransport(name, wait=1.0) as t:
+            resp = t.transmit(EMRTD_SELECT)
+    except CardError as exc:
+        rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper(),
+                           emrtd=f"error: {exc}", usable=False)
+        return rep, Check("card", Status.FAIL, f"{name}: APDU exchange failed ({exc})",
+                          "hold the card still on the reader and retry; if it keeps failing, "
+                          "unplug and re-plug the reader")
+    sw = resp[-2:].hex().upper()
+    if sw == "9000":
+        rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper(),
+                           emrtd="9000 (eMRTD application found)")
+        return rep, Check("card", Status.OK, f"{name}: eMRTD application selected (9000)")
+    rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper(),
+                       emrtd=f"{sw} (not an eMRTD)")
+    return rep, Check("card", Status.WARN, f"{name}: the card is not an eMRTD/CCCD chip "
+                      f"(SELECT answered {sw})", "place a chip ID card (CCCD) or passport")
+
+
+def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> DoctorReport:
+    """Run every check; never raises for an environment problem (it reports it)."""
+    env = env or Environment()
+    profiles = list(builtin_profiles())
+    checks: list[Check] = []
+    pcscd, names = _pcscd_check(env)
+    checks.append(pcscd)
+    usb = usb_readers(env, profiles)
+    pn = _pn533_check(env, usb, profiles, names or [])
+    if pn is not None:
+        checks.append(pn)
+    checks += _usb_checks(usb, names or [])
+    readers: list[ReaderReport] = []
+    if names is not None and not names:
+        checks.append(Check("readers", Status.FAIL, "no card reader found",
+                            "plug the reader in (check `lsusb`); supported readers: "
+                            "docs/readers.md"))
+    for name in names or []:
+        try:
+            rep, chk = _probe_reader(name, env, select_aid)
+        except CardError as exc:
+            rep = ReaderReport(name, ccid_driver(name, env), "?", "unknown", usable=False)
+            chk = Check("reader", Status.FAIL, f"{name}: {exc}", "re-plug the reader")
+        readers.append(rep)
+        checks.append(chk)
+    return DoctorReport(tuple(checks), tuple(readers))

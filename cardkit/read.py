@@ -1,0 +1,133 @@
+"""Reading a chip end to end: access (BAC/PACE), LDS files, chip checks (CA, AA).
+
+`read_card(transport, key, ...)` is the one library call behind `cardkit read`; it returns raw
+files exactly as read plus the chip-authentication results. Judging the data (passive
+authentication, face match) is a separate step (cardkit.verify).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import CardkitError, CardRemovedError, ReaderError
+from .icao import reader as icao_reader
+from .icao.keys import CanKey, MrzKey
+from .rand import Draw, RandomSource, SystemRandom
+from .security.results import CheckResult, CheckState
+from .transport.base import Transport, TransportInfo
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total)
+
+
+@dataclass
+class CardRead:
+    """What came off the chip, and how."""
+
+    files: dict[str, bytes]
+    skipped: dict[str, str]
+    access: str  # "bac" or "pace" (with mapping)
+    transport: TransportInfo
+    chip_auth: CheckResult
+    active_auth: CheckResult
+    random_draws: list[Draw] = field(default_factory=list)
+    seconds: float = 0.0
+    apdus: int | None = None
+
+    @property
+    def chip_genuine(self) -> CheckResult:
+        """CA/AA verdict: invalid if either failed (cloned or forged chip)."""
+        failed = [r for r in (self.chip_auth, self.active_auth) if r.state == CheckState.INVALID]
+        if failed:
+            return CheckResult(
+                "chip", CheckState.INVALID,
+                "CLONED OR FORGED CHIP: " + "; ".join(f"{r.name}: {r.reason}" for r in failed),
+            )
+        passed = [r for r in (self.chip_auth, self.active_auth) if r.state == CheckState.VALID]
+        if passed:
+            return CheckResult("chip", CheckState.VALID,
+                               "chip is original (" + ", ".join(r.name for r in passed) + ")")
+        return CheckResult("chip", CheckState.UNVERIFIABLE,
+                           "the chip offers neither Chip nor Active Authentication")
+
+
+def read_card(
+    transport: Transport,
+    key: MrzKey | CanKey,
+    *,
+    access: str = "auto",
+    rng: RandomSource | None = None,
+    files: list[str] | None = None,
+    progress: Progress | None = None,
+    chip_checks: bool = True,
+) -> CardRead:
+    """Open the chip with `key`, read the LDS, run CA/AA when the chip supports them.
+
+    Raises AccessDeniedError on a wrong key, CardRemovedError when the card leaves, and other
+    CardError subclasses for reader problems; a failed CA/AA is a verdict in the result.
+    """
+    if access not in ("auto", "bac", "pace"):
+        raise ValueError("access must be auto, bac or pace")
+    rng = rng if rng is not None else SystemRandom()
+    started = time.perf_counter()
+    card_access = icao_reader.read_card_access(transport)
+    session = icao_reader.open_session(
+        transport, key, access=access, rng=rng, card_access=card_access
+    )
+    outcome = icao_reader.read_lds(
+        session, files=files,
+        progress=(lambda name, done, total: progress(name, done, total)) if progress else None,
+    )
+    got = dict(outcome.files)
+    if card_access is not None:
+        got["CardAccess"] = card_access
+    chip_auth = CheckResult("chip_auth", CheckState.NOT_PERFORMED, "not requested")
+    active_auth = CheckResult("active_auth", CheckState.NOT_PERFORMED, "not requested")
+    if chip_checks:
+        # AA first: a failed CA ends the secure-messaging session, which would then hide
+        # AA's own verdict behind a session error.
+        active_auth = _active_auth(session, got, rng)
+        chip_auth = _chip_auth(session, got, rng)
+    draws = list(getattr(rng, "draws", []))
+    return CardRead(
+        files=got,
+        skipped=dict(outcome.skipped),
+        access=getattr(session, "access_method", "bac"),
+        transport=transport.info,
+        chip_auth=chip_auth,
+        active_auth=active_auth,
+        random_draws=draws,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _chip_auth(session: object, files: dict[str, bytes], rng: RandomSource) -> CheckResult:
+    dg14 = files.get("DG14")
+    if dg14 is None:
+        return CheckResult("chip_auth", CheckState.NOT_SUPPORTED, "no DG14 on the chip")
+    from .icao.chip_auth import chip_authenticate
+
+    return _guarded("chip_auth", lambda: chip_authenticate(session, dg14, rng))
+
+
+def _active_auth(session: object, files: dict[str, bytes], rng: RandomSource) -> CheckResult:
+    dg15 = files.get("DG15")
+    if dg15 is None:
+        return CheckResult("active_auth", CheckState.NOT_SUPPORTED, "no DG15 on the chip")
+    from .icao.active_auth import active_authenticate
+
+    return _guarded("active_auth", lambda: active_authenticate(session, dg15, files.get("DG14"), rng))
+
+
+def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
+    """A chip check that fails is a verdict; a card that left the reader is still an error."""
+    try:
+        return run()
+    except (CardRemovedError, ReaderError):
+        raise
+    except CardkitError as exc:
+        return CheckResult(name, CheckState.INVALID, str(exc))

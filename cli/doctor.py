@@ -1,0 +1,44 @@
+"""`cardkit doctor`: check the PC/SC set-up and say what to fix (docs/readers.md)."""
+
+from __future__ import annotations
+
+import click
+
+from cardkit.doctor import Status, run_doctor
+from cardkit.errors import ExitCode
+
+from .common import echo_json, exit_with, handle_errors
+
+_MARK = {Status.OK: " ok ", Status.WARN: "warn", Status.FAIL: "FAIL", Status.INFO: "info"}
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@click.option("--no-select", is_flag=True,
+              help="Do not send SELECT eMRTD to a present card (only list readers).")
+@handle_errors
+def doctor(as_json: bool, no_select: bool) -> None:
+    """Check pcscd, readers, permissions and the pn533 conflict; name the fix.
+
+    Exit code 0 only when a reader is usable; 4 otherwise.
+    """
+    report = run_doctor(select_aid=not no_select)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for c in report.checks:
+            click.echo(f"[{_MARK[c.status]}] {c.name}: {c.detail}")
+            if c.fix and c.status in (Status.FAIL, Status.WARN):
+                click.echo(f"       fix: {c.fix}")
+        for r in report.readers:
+            line = f"  reader: {r.name} — {r.driver}, profile {r.profile}, card {r.card}"
+            if r.atr:
+                line += f", ATR {r.atr}"
+            click.echo(line)
+        if report.usable:
+            click.echo("Result: a reader is usable.")
+        else:
+            click.echo("Result: no usable reader — apply the fix(es) above and run "
+                       "`cardkit doctor` again.")
+    if report.exit_code != ExitCode.OK:
+        exit_with(report.exit_code)

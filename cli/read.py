@@ -1,0 +1,155 @@
+"""`cardkit read`: read a chip (reader, fixture or virtual card), verify it, show or save it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cardkit.document import Document, parse_document
+from cardkit.dump import save_dump
+from cardkit.errors import ExitCode
+from cardkit.read import CardRead, read_card
+from cardkit.report import build_report
+from cardkit.security.results import CheckResult, CheckState
+from cardkit.verify import exit_code_for, load_trust_choice, passive_check
+
+from .common import echo_json, handle_errors
+from .render import render_summary
+from .source import Source, open_source, source_options
+
+
+class StderrProgress:
+    """A progress bar on stderr while reading (a line per file when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self._last: str | None = None
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            width = 30
+            filled = int(width * done / total) if total else width
+            bar = "█" * filled + "░" * (width - filled)
+            sys.stderr.write(f"\rReading {name:<10} {bar} {done:>6}/{total:<6} bytes")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif done >= total and name != self._last:
+            sys.stderr.write(f"read {name}: {total} bytes\n")
+            self._last = name
+
+
+@dataclass
+class ReadRun:
+    source: Source
+    read: CardRead
+    doc: Document
+    checks: list[CheckResult]
+    report: dict[str, Any]
+
+
+def verify_options(func: Any) -> Any:
+    for option in reversed([
+        click.option("--trust", multiple=True, type=click.Path(exists=True),
+                     help="CSCA certificates: PEM/DER file, folder or master list (.ml); repeatable."),
+        click.option("--crl", multiple=True, type=click.Path(exists=True),
+                     help="CRL file (DER/PEM); repeatable."),
+        click.option("--allow-unverifiable", is_flag=True,
+                     help="Exit 0 even when a check could not run (e.g. no CSCA)."),
+        click.option("--no-verify", is_flag=True, help="Only read; skip all security checks."),
+    ]):
+        func = option(func)
+    return func
+
+
+def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None = None) -> ReadRun:
+    """Read and judge, as `cardkit read` does; reused by `verify` and `fixtures record`."""
+    src = src if src is not None else open_source(opts)
+    bar = StderrProgress(progress and not opts.get("json"))
+    no_verify = bool(opts.get("no_verify"))
+    with src.transport:
+        card = read_card(src.transport, src.key, access=opts.get("access", "auto"), rng=src.rng,
+                         progress=bar, chip_checks=not no_verify)
+    doc = parse_document(card.files)
+    checks: list[CheckResult] = []
+    extra: dict[str, Any] = {}
+    if no_verify:
+        checks.append(CheckResult("passive_auth", CheckState.NOT_PERFORMED, "--no-verify given"))
+    else:
+        trust = load_trust_choice(
+            opts.get("trust"),
+            sim_default=src.kind == "sim" or bool(src.meta.get("persona")),
+        )
+        pa, _ = passive_check(card.files, trust, opts.get("crl") or ())
+        checks += [pa, card.chip_auth, card.active_auth, card.chip_genuine]
+    source = {
+        "kind": src.kind,
+        "label": src.label,
+        "reader": card.transport.name,
+        "atr": card.transport.atr.hex().upper(),
+        "access": card.access,
+        "seconds": round(card.seconds, 3),
+        **{k: v for k, v in src.meta.items() if k in ("persona", "seed", "recorded_at")},
+    }
+    report = build_report(doc, source=source, checks=checks, skipped=card.skipped, extra=extra)
+    return ReadRun(src, card, doc, checks, report)
+
+
+def write_out(out: Path, run: ReadRun) -> list[Path]:
+    """Raw files exactly as read, the portrait, and report.json."""
+    import json
+
+    written = save_dump(out, run.read.files)
+    face = run.doc.portrait
+    if face is not None:
+        target = out / ("face.jp2" if face.mime == "image/jp2" else "face.jpg")
+        target.write_bytes(face.image_bytes)
+        written.append(target)
+    report_path = out / "report.json"
+    report_path.write_text(json.dumps(run.report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    written.append(report_path)
+    return written
+
+
+def gating_checks(run: ReadRun) -> list[CheckResult]:
+    """The checks that decide the exit code (chip_auth/active_auth are folded into `chip`)."""
+    return [c for c in run.checks if c.name in ("passive_auth", "chip")]
+
+
+@click.command("read")
+@source_options
+@verify_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write COM.bin, SOD.bin, DG*.bin (raw), face.jpg/.jp2 and report.json here.")
+@click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
+@handle_errors
+def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
+    """Read a chip ID card or passport and verify it.
+
+    \b
+    Examples:
+      cardkit read --sim                      # the built-in virtual card, no reader needed
+      cardkit read --id 001093000001 --dob 1993-01-05 --expiry 2033-01-05
+      cardkit read --fixture fixtures/default-bac.json --out dump/
+    """
+    opts["json"] = json_out
+    run = run_read(opts)
+    if out is not None:
+        write_out(out, run)
+    if json_out:
+        echo_json(run.report)
+    else:
+        click.echo(render_summary(run.report))
+        if out is not None:
+            click.echo(f"Saved to {out}/")
+    code = exit_code_for(gating_checks(run),
+                         allow_unverifiable=bool(opts.get("allow_unverifiable")) or
+                         bool(opts.get("no_verify")))
+    sys.exit(int(code)) if code != ExitCode.OK else None

@@ -1,0 +1,159 @@
+"""Card source and access-key options shared by `read`, `verify` and `fixtures record`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from cardkit.errors import InputError
+from cardkit.icao.keys import CanKey, MrzKey
+from cardkit.lds.dates import DateKind, to_mrz_date
+from cardkit.lds.mrz import parse_mrz, vn_access_key
+from cardkit.rand import RandomSource, ReplayRandom, SystemRandom
+from cardkit.transport.base import Transport
+
+
+@dataclass
+class Source:
+    transport: Transport
+    key: MrzKey | CanKey
+    rng: RandomSource
+    kind: str  # "reader", "fixture", "sim"
+    label: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the card-source and key options; the command receives them as keyword arguments."""
+    options = [
+        click.option("--reader", "reader", metavar="NAME|INDEX",
+                     help="PC/SC reader by (part of its) name or index (`cardkit readers`)."),
+        click.option("--fixture", "fixture", type=click.Path(dir_okay=False),
+                     help="Replay a recorded session (JSON fixture)."),
+        click.option("--sim", "sim", is_flag=False, flag_value="default", default=None,
+                     metavar="[PERSONA]", help="Talk to the built-in virtual card (persona, "
+                     "default `default`; list with `cardkit sim list`)."),
+        click.option("--seed", type=int, default=None, help="Virtual card persona seed."),
+        click.option("--id", "id12", metavar="12DIGITS",
+                     help="Vietnamese ID number (12 digits); with --dob and --expiry."),
+        click.option("--doc-number", metavar="TEXT", help="Document number (passports, other IDs)."),
+        click.option("--dob", metavar="DATE", help="Date of birth: YYYY-MM-DD, DD/MM/YYYY or YYMMDD."),
+        click.option("--expiry", metavar="DATE", help="Date of expiry (same forms as --dob)."),
+        click.option("--mrz", metavar="TEXT", help="The full MRZ as printed (lines separated by "
+                     "newlines or spaces)."),
+        click.option("--can", metavar="DIGITS", help="Card Access Number for PACE (CCCD: the last "
+                     "6 digits of the ID)."),
+        click.option("--access", type=click.Choice(["auto", "bac", "pace"]), default="auto",
+                     show_default=True, help="Access protocol: PACE when the chip offers it, else BAC."),
+        click.option("--timeout", type=float, default=10.0, show_default=True,
+                     help="Seconds to wait for a card on the reader."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def key_from_options(
+    *, id12: str | None, doc_number: str | None, dob: str | None, expiry: str | None,
+    mrz: str | None, can: str | None,
+) -> MrzKey | CanKey | None:
+    """The access key the user typed, or None when they gave none."""
+    given = [name for name, v in (("--id", id12), ("--doc-number", doc_number), ("--mrz", mrz),
+                                  ("--can", can)) if v]
+    if len(given) > 1:
+        raise InputError(f"give one access key, not {' and '.join(given)}")
+    if can:
+        digits = can.strip()
+        if not digits.isdigit() or not 6 <= len(digits) <= 12:
+            raise InputError("--can must be the 6-digit Card Access Number")
+        return CanKey(digits)
+    if mrz:
+        return parse_mrz(mrz.replace("\\n", "\n")).access_key()
+    if id12 or doc_number:
+        if not dob or not expiry:
+            raise InputError("give --dob and --expiry with " + ("--id" if id12 else "--doc-number"))
+        if id12:
+            return vn_access_key(id12, dob, expiry)
+        number = doc_number.strip().upper().replace(" ", "")  # type: ignore[union-attr]
+        if not number or len(number) > 22 or not number.replace("<", "").isalnum():
+            raise InputError("--doc-number must be letters and digits as printed")
+        return MrzKey(
+            number,
+            to_mrz_date(dob, DateKind.BIRTH, what="date of birth"),
+            to_mrz_date(expiry, DateKind.EXPIRY, what="date of expiry"),
+        )
+    if dob or expiry:
+        raise InputError("--dob/--expiry need --id (12-digit ID) or --doc-number")
+    return None
+
+
+def open_source(opts: dict[str, Any]) -> Source:
+    """Build the transport, key and randomness source from the parsed options."""
+    chosen = [n for n in ("reader", "fixture", "sim") if opts.get(n) is not None]
+    if len(chosen) > 1:
+        raise InputError("choose one card source: --reader, --fixture or --sim")
+    key = key_from_options(
+        id12=opts.get("id12"), doc_number=opts.get("doc_number"), dob=opts.get("dob"),
+        expiry=opts.get("expiry"), mrz=opts.get("mrz"), can=opts.get("can"),
+    )
+    source = chosen[0] if chosen else "reader"
+    if source == "fixture":
+        from cardkit.fixtures import load_fixture
+        from cardkit.transport.replay import ReplayTransport
+
+        fx = load_fixture(opts["fixture"])
+        if key is None:
+            key = _key_from_meta(fx.meta.get("access_key"))
+        if key is None:
+            raise InputError("this fixture stores no access key: give --id/--dob/--expiry, "
+                             "--mrz or --can")
+        return Source(ReplayTransport(fx), key, ReplayRandom(list(fx.random)), "fixture",
+                      str(opts["fixture"]), dict(fx.meta))
+    if source == "sim":
+        from cardkit.sim.card import VirtualCard
+        from cardkit.sim.personas import get_persona
+        from cardkit.transport.sim import SimTransport
+
+        persona = get_persona(opts["sim"], opts.get("seed"))
+        if key is None:
+            key = persona.mrz_key
+        return Source(SimTransport(VirtualCard(persona)), key, SystemRandom(), "sim",
+                      f"virtual card ({persona.name})",
+                      {"persona": persona.name, "seed": opts.get("seed")})
+    from cardkit.transport.pcsc import PcscTransport
+
+    if key is None:
+        raise InputError("give the access key: --id 12DIGITS --dob DATE --expiry DATE "
+                         "(or --mrz TEXT, --doc-number/--dob/--expiry, --can DIGITS)")
+    reader = opts.get("reader")
+    transport = PcscTransport(reader=int(reader) if reader and reader.isdigit() else reader,
+                              wait=float(opts.get("timeout") or 0.0))
+    return Source(transport, key, SystemRandom(), "reader", opts.get("reader") or "first reader")
+
+
+def _key_from_meta(meta: Any) -> MrzKey | CanKey | None:
+    if not isinstance(meta, dict):
+        return None
+    if "can" in meta:
+        return CanKey(str(meta["can"]))
+    try:
+        return MrzKey(str(meta["document_number"]), str(meta["date_of_birth"]),
+                      str(meta["date_of_expiry"]))
+    except KeyError:
+        return None
+
+
+def key_to_meta(key: MrzKey | CanKey) -> dict[str, str]:
+    if isinstance(key, CanKey):
+        return {"can": key.can}
+    return {"document_number": key.document_number, "date_of_birth": key.date_of_birth,
+            "date_of_expiry": key.date_of_expiry}

@@ -1,0 +1,84 @@
+"""`cardkit trust import|add|list`: the local CSCA trust directory (ICAO 9303-12 §9 master lists)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from cardkit.errors import ExitCode
+from cardkit.security.trust import (
+    TrustStore,
+    add_to_trust_dir,
+    default_trust_dir,
+    import_master_list,
+    list_trust,
+)
+
+from .common import echo_json, exit_with, handle_errors
+
+_DIR_OPTION = click.option(
+    "--dir", "trust_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Trust directory (default: $CARDKIT_TRUST_DIR or ~/.local/share/cardkit/trust).")
+
+
+@click.group("trust")
+def trust_group() -> None:
+    """Manage the CSCA certificates used to verify chips."""
+
+
+@trust_group.command("import")
+@click.argument("master_list", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def import_cmd(master_list: Path, trust_dir: Path | None, as_json: bool) -> None:
+    """Check a CSCA master list's signature and store its CSCAs (e.g. the BSI German list)."""
+    rep = import_master_list(master_list, trust_dir)
+    if as_json:
+        echo_json({**asdict(rep), "folder": str(rep.folder)})
+        return
+    click.echo(f"Master list signed by {rep.signer} (signature valid; signer chain "
+               f"{rep.signer_chain})")
+    click.echo(f"Stored {rep.added} CSCA certificates ({rep.already_present} already present) "
+               f"for {len(rep.countries)} countries in {rep.folder}")
+    if rep.signer_chain != "valid":
+        click.echo("warning: the master list signer is not issued by a CSCA in the list — check "
+                   "where the file came from", err=True)
+
+
+@trust_group.command("add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_DIR_OPTION
+@handle_errors
+def add_cmd(paths: tuple[Path, ...], trust_dir: Path | None) -> None:
+    """Store CSCA certificates or CRLs (PEM/DER files) in the trust directory."""
+    total = sum(add_to_trust_dir(p, trust_dir) for p in paths)
+    click.echo(f"Stored {total} items in {trust_dir or default_trust_dir()}")
+
+
+@trust_group.command("list")
+@_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
+    """List the CSCA certificates in the trust directory."""
+    folder = trust_dir or default_trust_dir()
+    store = TrustStore.load(folder) if folder.is_dir() else TrustStore()
+    entries = list_trust(store)
+    if as_json:
+        echo_json({"folder": str(folder), "csca": [asdict(e) for e in entries],
+                   "crls": len(store.crls)})
+        return
+    if not entries:
+        click.echo(f"No CSCA certificates in {folder} (cardkit trust import FILE.ml)")
+        exit_with(ExitCode.OK)
+        return
+    for e in entries:
+        kind = "" if e.self_signed else "  [link]"
+        click.echo(f"{e.country:<3} {e.not_before} → {e.not_after}  {e.subject}{kind}")
+    click.echo(f"{len(entries)} CSCA certificates, {len(store.crls)} CRLs in {folder}")
+
+
+trust = trust_group  # the name the lead registers
