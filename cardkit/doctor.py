@@ -1,4 +1,4 @@
-"""`cardkit doctor`: is a reader usable here, and if not, what exactly to fix (docs/readers.md).
+"""`cardkit doctor`: is a reader usable here, and if not, what exactly to fix (README, Readers).
 
 Checks, in order: pcscd installed and reachable; readers listed (with driver, profile, ATR);
 USB readers seen by the kernel but not by pcscd; the kernel pn533/nfc modules grabbing a PN533
@@ -193,7 +193,7 @@ def _pcscd_check(env: Environment) -> tuple[Check, list[str] | None]:
             fix += "; to start it on demand: `sudo systemctl enable --now pcscd.socket`"
         if Path(sock).exists():  # socket there but refused: polkit, or a stale socket
             fix = ("pcscd's socket exists but refuses this user: allow it in polkit "
-                   "(docs/readers.md, Troubleshooting), or if pcscd crashed: "
+                   "(README, Readers, Troubleshooting), or if pcscd crashed: "
                    "`sudo systemctl restart pcscd`")
         detail = f"PC/SC service not reachable at {sock}"
         if "denied" in str(exc):
@@ -295,7 +295,7 @@ def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> Do
     if names is not None and not names:
         checks.append(Check("readers", Status.FAIL, "no card reader found",
                             "plug the reader in (check `lsusb`); supported readers: "
-                            "docs/readers.md"))
+                            "README, Readers"))
     for name in names or []:
         try:
             rep, chk = _probe_reader(name, env, select_aid)

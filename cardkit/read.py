@@ -16,7 +16,7 @@ from .errors import CardkitError, CardRemovedError, ReaderError
 from .icao import reader as icao_reader
 from .icao.keys import CanKey, MrzKey
 from .rand import Draw, RandomSource, SystemRandom
-from .security.results import CheckResult, CheckState
+from .results import CheckResult, CheckState
 from .transport.base import Transport, TransportInfo
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__
 from .document import Document
-from .security.results import CheckResult, CheckState
+from .results import CheckResult, CheckState
 
 REPORT_VERSION = 1
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ExitCode
-from .security.results import CheckResult, CheckState
+from .results import CheckResult, CheckState
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""`cardkit doctor`: check the PC/SC set-up and say what to fix (docs/readers.md)."""
+"""`cardkit doctor`: check the PC/SC set-up and say what to fix (README, Readers)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cardkit.biometrics.face import FaceResult, compare_images, load_calibration
-from cardkit.security.results import CheckState
+from cardkit.results import CheckState
 
 from .common import echo_json, exit_with, handle_errors
 
@@ -17,7 +17,7 @@ def operating_point_option(func):  # type: ignore[no-untyped-def]
         "--operating-point", "operating_point", type=click.Choice(OPERATING_POINTS),
         default="strict", show_default=True,
         help="Face decision threshold: strict = bank (target FMR <= 0.1 %), balanced = target "
-             "FMR <= 1 %, dlib-default = 0.6 (reference only). See docs/face.md.")(func)
+             "FMR <= 1 %, dlib-default = 0.6 (reference only). See the README, Face match.")(func)
 
 
 def render_face(result: FaceResult) -> str:

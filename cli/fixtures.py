@@ -28,13 +28,19 @@ def fixtures_group() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Fixture file to write (JSON).")
 @click.option("--description", default="", help="Free text stored in the fixture's metadata.")
+@click.option("--persona", default=None,
+              help="The virtual-card persona behind the reader (for recordings through vpcd): marks "
+                   "the fixture synthetic, so it stores the key and replays trust the test CSCA.")
 @click.option("--store-key", is_flag=True,
               help="Store the access key in the fixture (always done for the virtual card; "
                    "never do it for a real person's card).")
 @handle_errors
-def record_cmd(output: Path, description: str, store_key: bool, **opts: Any) -> None:
+def record_cmd(output: Path, description: str, persona: str | None, store_key: bool,
+               **opts: Any) -> None:
     """Read a card (any source) and record every APDU and random draw to a fixture."""
     src = open_source(opts)
+    if persona:
+        src.meta["persona"] = persona
     recorder = RecordingTransport(src.transport)
     src.transport = recorder
     run = run_read(opts, src=src, progress=False)

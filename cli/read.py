@@ -13,8 +13,8 @@ from cardkit.document import Document, parse_document
 from cardkit.dump import save_dump
 from cardkit.errors import ExitCode
 from cardkit.read import CardRead, read_card
-from cardkit.report import build_report
-from cardkit.security.results import CheckResult, CheckState
+from cardkit.report import build_report, overall_verdict
+from cardkit.results import CheckResult, CheckState
 from cardkit.verify import exit_code_for, load_trust_choice, passive_check
 
 from .common import echo_json, handle_errors
@@ -99,7 +99,9 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
         **{k: v for k, v in src.meta.items() if k in ("persona", "seed", "recorded_at")},
     }
     report = build_report(doc, source=source, checks=checks, skipped=card.skipped, extra=extra)
-    return ReadRun(src, card, doc, checks, report)
+    run = ReadRun(src, card, doc, checks, report)
+    report["verdict"] = overall_verdict(gating_checks(run)).to_dict()
+    return run
 
 
 def write_out(out: Path, run: ReadRun) -> list[Path]:

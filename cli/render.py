@@ -61,6 +61,9 @@ def render_summary(report: dict[str, Any]) -> str:
         for name, check in checks.items():
             mark = _MARK.get(check["state"], "    ")
             lines.append(f"  [{mark}] {name:<13} {check['state']}: {check.get('reason', '')}")
+    trust = checks.get("passive_auth", {}).get("details", {}).get("trust")
+    if trust:
+        lines.append(f"{'Trust':<16}{trust}")
     if headline:
         lines.append("")
         lines.append(headline)

@@ -9,7 +9,7 @@ import click
 
 from cardkit.errors import ExitCode, InputError
 from cardkit.report import overall_verdict
-from cardkit.security.results import CheckState
+from cardkit.results import CheckState
 from cardkit.verify import exit_code_for
 
 from .common import echo_json, handle_errors

@@ -18,7 +18,7 @@ from ..lds.dg14 import parse_dg14
 from ..lds.dg15 import parse_dg15, rsa_public_numbers
 from ..lds.security_infos import PublicKeyInfo
 from ..rand import RandomSource
-from ..security.results import CheckResult, CheckState
+from ..results import CheckResult, CheckState
 from .domain_params import EcCurve
 
 log = logging.getLogger(__name__)

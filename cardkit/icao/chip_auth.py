@@ -29,7 +29,7 @@ from ..lds.security_infos import (
     encode_oid,
 )
 from ..rand import RandomSource
-from ..security.results import CheckResult, CheckState
+from ..results import CheckResult, CheckState
 from .domain_params import (
     DhGroup,
     DomainParams,

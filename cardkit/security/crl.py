@@ -16,8 +16,8 @@ from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
 from ..errors import InputError, ParseError
+from ..results import CheckResult, CheckState
 from . import certs, signature
-from .results import CheckResult, CheckState
 
 MAX_CRL_SIZE = 16 * 1024 * 1024
 MAX_REVOKED = 1_000_000

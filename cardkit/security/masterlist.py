@@ -17,8 +17,8 @@ from asn1crypto import x509 as ax509
 
 from ..errors import ParseError
 from ..lds.sod import encap_content_bytes, parse_content_info, signer_info_from_asn1
+from ..results import CheckResult, CheckState
 from . import certs, signature
-from .results import CheckResult, CheckState
 
 ID_ICAO_CSCA_MASTER_LIST = "2.23.136.1.1.2"
 MAX_ML_SIZE = 32 * 1024 * 1024

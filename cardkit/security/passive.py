@@ -24,9 +24,9 @@ from asn1crypto import x509 as ax509
 
 from ..errors import ParseError
 from ..lds.sod import ID_LDS_SECURITY_OBJECT, Sod, parse_sod
+from ..results import CheckResult, CheckState
 from . import certs, signature
 from .crl import Crl, check_revocation, load_crls
-from .results import CheckResult, CheckState
 from .trust import TrustStore
 
 CHECK_NAMES = ("dg_hashes", "sod_signature", "dsc_chain", "dsc_validity", "crl")

@@ -17,10 +17,10 @@ from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
 from ..errors import InputError, ParseError, VerificationError
+from ..results import CheckState
 from . import certs, signature
 from .crl import Crl, load_crls
 from .masterlist import ID_ICAO_CSCA_MASTER_LIST, MasterList, parse_master_list
-from .results import CheckState
 
 MAX_FILES = 20000
 MAX_FILE_SIZE = 32 * 1024 * 1024

@@ -80,7 +80,7 @@ def pcsc_error(rc: int, doing: str, reader: str = "") -> CardError:
                            "retry (`cardkit readers` lists what is connected)")
     if rc == SCARD_E_NO_ACCESS:
         return ReaderError("Access to the PC/SC service denied for this user (polkit) — see "
-                           "docs/readers.md, Troubleshooting")
+                           "README, Readers, Troubleshooting")
     if rc == SCARD_E_SHARING_VIOLATION:
         return ReaderError(f"Reader{where} is in use by another program — close it and retry")
     if rc in (SCARD_E_NO_SMARTCARD, SCARD_E_TIMEOUT):

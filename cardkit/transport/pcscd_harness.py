@@ -305,18 +305,7 @@ class PcscdHarness:
         base = free_port_block(VPCD_SLOTS * n)
         chans = [VpcdChannel(friendly_name if n == 1 else f"{friendly_name} {i}",
                              base + VPCD_SLOTS * i) for i in range(n)]
-        conf = workdir / "reader.conf"
-        conf.write_text(reader_conf(chans))
-        log = workdir / "pcscd.log"
-        proc = _spawn_private(conf, log)
-        h = cls("private", Path(f"/proc/{proc.pid}/root/run/pcscd/pcscd.comm"), chans, proc,
-                workdir, log)
-        try:
-            h._wait_ready()
-        except ReaderError:
-            h.stop()
-            raise
-        return h
+        return _launch_private(workdir, reader_conf(chans), chans)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -381,11 +370,16 @@ def start_empty_pcscd() -> PcscdHarness:
     if shutil.which("unshare") is None or shutil.which("pcscd") is None:
         raise ReaderError("unshare/pcscd not available")
     workdir = Path(tempfile.mkdtemp(prefix="cardkit-pcscd-empty-"))
+    return _launch_private(workdir, "# no readers\n", [])
+
+
+def _launch_private(workdir: Path, conf_text: str, chans: list[VpcdChannel]) -> PcscdHarness:
+    """Write reader.conf, start the private pcscd and wait until it answers."""
     conf = workdir / "reader.conf"
-    conf.write_text("# no readers\n")
+    conf.write_text(conf_text)
     log = workdir / "pcscd.log"
     proc = _spawn_private(conf, log)
-    h = PcscdHarness("private", Path(f"/proc/{proc.pid}/root/run/pcscd/pcscd.comm"), [], proc,
+    h = PcscdHarness("private", Path(f"/proc/{proc.pid}/root/run/pcscd/pcscd.comm"), chans, proc,
                      workdir, log)
     try:
         h._wait_ready()

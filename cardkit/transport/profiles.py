@@ -1,4 +1,4 @@
-"""Reader profiles: what is known about a PC/SC reader model (docs/readers.md, "Reader profiles").
+"""Reader profiles: what is known about a PC/SC reader model (README, Readers, "Reader profiles").
 
 A profile matches a reader by its PC/SC name (regular expression, case-insensitive) and optionally
 the card's ATR (regular expression on upper-case hex). It carries the quirks the chunking logic

@@ -59,7 +59,8 @@ class ReplayTransport(Transport):
         ex = self._fixture.exchanges[self.position]
         if ex.command != apdu:
             raise FixtureError(
-                f"replay diverged at APDU {n}: command {describe_difference(ex.command, apdu)}"
+                f"replay diverged at APDU {n}: command {describe_difference(ex.command, apdu)} — "
+                "was it recorded with another access key, or by a cardkit that behaves differently?"
             )
         self.position += 1
         return ex.response

@@ -18,7 +18,7 @@ from cardkit.biometrics.face.embed import distance, embed
 from cardkit.biometrics.face.image import load_image
 from cardkit.biometrics.face.portrait import crop_portrait, encode_portrait
 from cardkit.errors import ExitCode
-from cardkit.security.results import CheckState
+from cardkit.results import CheckState
 from tests.conftest import need
 
 pytestmark = pytest.mark.face

@@ -20,7 +20,7 @@ from cardkit.lds import security_infos as si
 from cardkit.lds.dg14 import encode_dg14
 from cardkit.lds.dg15 import encode_dg15
 from cardkit.rand import FixedRandom
-from cardkit.security.results import CheckState
+from cardkit.results import CheckState
 from tests.conftest import need
 
 CHALLENGE = bytes.fromhex("0123456789ABCDEF")

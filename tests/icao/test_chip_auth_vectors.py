@@ -15,7 +15,7 @@ from cardkit.icao import domain_params as dp
 from cardkit.lds import security_infos as si
 from cardkit.lds.dg14 import encode_dg14, parse_dg14
 from cardkit.rand import FixedRandom
-from cardkit.security.results import CheckState
+from cardkit.results import CheckState
 from tests.conftest import need
 
 H = bytes.fromhex

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from cardkit.results import CheckState
 from cardkit.security.passive import verify_passive
-from cardkit.security.results import CheckState
 from cardkit.security.signature import EcExplicitKey, load_public_key
 from cardkit.security.trust import TrustStore
 

@@ -7,9 +7,9 @@ import subprocess
 import pytest
 
 from cardkit.errors import ParseError
+from cardkit.results import CheckState
 from cardkit.security.crl import load_crls
 from cardkit.security.passive import verify_passive
-from cardkit.security.results import CheckState
 from cardkit.security.trust import TrustStore
 
 V, INV, U, N = (CheckState.VALID, CheckState.INVALID, CheckState.UNVERIFIABLE,

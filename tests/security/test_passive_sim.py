@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cardkit.results import CheckState
 from cardkit.security.crl import load_crl_paths
 from cardkit.security.passive import verify_passive
-from cardkit.security.results import CheckState
 from cardkit.security.trust import TrustStore
 
 sim = pytest.importorskip("cardkit.sim.personas")

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from cardkit.dump import save_dump
 from cardkit.errors import ParseError, VerificationError
+from cardkit.results import CheckState
 from cardkit.security.masterlist import parse_master_list
 from cardkit.security.passive import verify_passive
-from cardkit.security.results import CheckState
 from cardkit.security.trust import TrustStore, import_master_list, list_trust
 from cli.inspect import inspect_cmd
 from cli.trust import trust_group

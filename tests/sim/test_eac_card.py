@@ -21,7 +21,7 @@ from cardkit.lds.security_infos import (
 )
 from cardkit.rand import ReplayRandom, SystemRandom
 from cardkit.read import read_card
-from cardkit.security.results import CheckState
+from cardkit.results import CheckState
 from cardkit.sim.card import VirtualCard
 from cardkit.sim.personas import get_persona
 from cardkit.transport.record import RecordingTransport

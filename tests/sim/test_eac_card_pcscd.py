@@ -6,7 +6,7 @@ import pytest
 
 from cardkit.icao.keys import CanKey
 from cardkit.read import read_card
-from cardkit.security.results import CheckState
+from cardkit.results import CheckState
 
 pytestmark = pytest.mark.pcscd
 

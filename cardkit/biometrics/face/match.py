@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ExitCode
-from ...security.results import CheckResult, CheckState
+from ...results import CheckResult, CheckState
 from .calibration import Calibration, OperatingPoint, load_calibration
 from .camera import Probe, ProbeKind
 from .detect import detect_faces

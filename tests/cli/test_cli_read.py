@@ -1,0 +1,160 @@
+"""`cardkit read` end to end: virtual card in-process, through pcscd+vpcd, and its error paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cardkit.dump import load_dump
+from cardkit.sim.card import VirtualCard
+from cardkit.sim.personas import get_persona, list_personas
+from cardkit.sim.vpcd import serve_in_thread
+from cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(cli, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+def test_default_persona_summary_keeps_vietnamese_text() -> None:
+    code, out, _ = run("read", "--sim")
+    assert code == 0
+    p = get_persona("default")
+    assert p.holder.full_name in out and "Nguyễn" in out  # diacritics intact
+    assert "GENUINE — all checks passed" in out
+
+
+def test_json_report_for_a_reception_desk() -> None:
+    code, out, _ = run("read", "--sim", "default", "--json")
+    assert code == 0
+    report = json.loads(out)
+    h = report["holder"]
+    p = get_persona("default")
+    assert h["id_number"] == p.id_number and len(h["id_number"]) == 12
+    assert h["full_name"] == p.holder.full_name
+    assert h["date_of_birth"].count("-") == 2 and h["sex"] in ("M", "F")
+    assert h["place_of_residence"]
+    assert report["checks"]["passive_auth"]["state"] == "valid"
+    assert report["verdict"]["state"] == "valid"
+    assert report["skipped"]["DG3"].startswith("protected")
+    # no key material anywhere in the report
+    k = p.mrz_key
+    text = json.dumps(report)
+    assert k.mrz_information not in text and "access_key" not in text
+
+
+@pytest.mark.parametrize("persona, face_name", [("default", "face.jpg"), ("jp2", "face.jp2")])
+def test_out_writes_raw_files_portrait_and_report(tmp_path: Path, persona: str,
+                                                   face_name: str) -> None:
+    out = tmp_path / "dump"
+    code, _, _ = run("read", "--sim", persona, "--out", str(out))
+    assert code == 0
+    files = load_dump(out)
+    p = get_persona(persona)
+    for name, data in files.items():
+        assert data == p.files[name]  # exactly as read
+    assert (out / face_name).stat().st_size > 1000
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["portrait"]["mime"] == ("image/jp2" if face_name.endswith("jp2") else "image/jpeg")
+    # the dump verifies offline with the exported test CSCA, and is unverifiable without one
+    pki = tmp_path / "pki"
+    assert run("sim", "export-pki", str(pki))[0] == 0
+    assert run("inspect", str(out), "--trust", str(pki / "csca.pem"), "--no-default-trust")[0] == 0
+    assert run("inspect", str(out), "--no-default-trust")[0] == 6
+
+
+def test_every_persona_reads() -> None:
+    names = [n for n, _ in list_personas()]
+    assert {"default", "pace", "clone", "forged-dg"} <= set(names)
+    expected_bad = {"forged-dg", "unknown-csca", "revoked-dsc", "clone", "clone-cam"}
+    for name in names:
+        code, out, err = run("read", "--sim", name, "--json")
+        assert code == (3 if name in expected_bad else 0), (name, err)
+        assert json.loads(out)["files"]["DG1"]["bytes"] > 50
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--id", "001093000001", "--dob", "1993-01-06", "--expiry", "2033-01-05"], 4,
+     "access denied: check the ID number, date of birth and expiry"),
+    (["--id", "001093000001", "--dob", "31/02/1990", "--expiry", "2033-01-05"], 2,
+     "not a valid date"),
+    (["--id", "12345", "--dob", "1990-01-01", "--expiry", "2033-01-05"], 2, "12 digits"),
+    (["--id", "001093000001"], 2, "give --dob and --expiry"),
+    (["--mrz", "IDVNM0930000012"], 2, "MRZ"),
+])
+def test_bad_keys_are_one_line_errors(args: list[str], code: int, message: str) -> None:
+    rc, _, err = run("read", "--sim", "default", *args)
+    assert rc == code and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_wrong_can_is_an_access_error() -> None:
+    rc, _, err = run("read", "--sim", "pace", "--can", "999999")
+    assert rc == 4 and "CAN" in err
+
+
+def test_no_pcscd_says_how_to_fix(tmp_path: Path) -> None:
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "none.comm")}
+    r = subprocess.run([sys.executable, "-m", "cli.main", "read", "--reader", "0", "--id",
+                        "001093000001", "--dob", "1993-01-05", "--expiry", "2033-01-05"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 4
+    assert "PC/SC service not running" in r.stderr and "Traceback" not in r.stderr
+
+
+def _serve(pcscd_vpcd, persona):  # type: ignore[no-untyped-def]
+    reader = pcscd_vpcd.readers[0]
+    thread, stop, _ = serve_in_thread(VirtualCard(persona), port=pcscd_vpcd.port_for(reader))
+    assert pcscd_vpcd.wait_card(reader, present=True, timeout=5)
+    return reader, thread, stop
+
+
+def _unserve(pcscd_vpcd, reader, thread, stop) -> None:  # type: ignore[no-untyped-def]
+    stop.set()
+    thread.join(timeout=5)
+    pcscd_vpcd.wait_card(reader, present=False, timeout=5)
+
+
+def test_read_through_pcscd_and_vpcd(pcscd_vpcd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    p = get_persona("default")
+    reader, thread, stop = _serve(pcscd_vpcd, p)
+    try:
+        r = subprocess.run([sys.executable, "-m", "cli.main", "read", "--reader", reader,
+                            "--id", p.id_number, "--dob", p.mrz_key.date_of_birth,
+                            "--expiry", p.mrz_key.date_of_expiry, "--trust",
+                            str(ROOT / "cardkit/sim/data/csca.pem"), "--json",
+                            "--out", str(tmp_path / "d")],
+                           cwd=ROOT, env=pcscd_vpcd.env, capture_output=True, text=True,
+                           timeout=120)
+    finally:
+        _unserve(pcscd_vpcd, reader, thread, stop)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["source"]["reader"] == reader and report["verdict"]["state"] == "valid"
+    assert load_dump(tmp_path / "d")["DG2"] == p.files["DG2"]
+
+
+def test_card_removed_mid_read_saves_nothing(pcscd_vpcd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    p = get_persona("default").with_quirks(remove_after=12)
+    reader, thread, stop = _serve(pcscd_vpcd, p)
+    out = tmp_path / "d"
+    try:
+        r = subprocess.run([sys.executable, "-m", "cli.main", "read", "--reader", reader,
+                            "--id", p.id_number, "--dob", p.mrz_key.date_of_birth,
+                            "--expiry", p.mrz_key.date_of_expiry, "--out", str(out)],
+                           cwd=ROOT, env=pcscd_vpcd.env, capture_output=True, text=True,
+                           timeout=120)
+    finally:
+        _unserve(pcscd_vpcd, reader, thread, stop)
+    assert r.returncode == 4
+    assert "Card removed" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()  # no partial files presented as complete
