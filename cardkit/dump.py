@@ -13,17 +13,34 @@ from .lds import files as lds_files
 MAX_FILE_SIZE = 4 * 1024 * 1024  # no LDS file comes close; refuse anything larger
 
 
+def _known_names() -> dict[str, str]:
+    """File names other tools use for the same files, lower-case → LDS name.
+
+    `DG1.bin` (cardkit), `EF_COM.bin` / `Datagroup1.bin` (BSI samples), `ef0101.bin` (by file ID).
+    """
+    names: dict[str, str] = {}
+    for name, f in lds_files.ALL.items():
+        names[f"{name.lower()}.bin"] = name
+        names[f"ef_{name.lower()}.bin"] = name
+        names[f"ef{f.fid:04x}.bin"] = name
+        if f.dg_number is not None:
+            names[f"datagroup{f.dg_number}.bin"] = name
+    return names
+
+
 def load_dump(folder: str | Path) -> dict[str, bytes]:
     """Read every known LDS file present in `folder`; names are case-insensitive."""
     path = Path(folder)
     if not path.is_dir():
         raise InputError(f"{path}: not a folder (expected a dump written by `cardkit read --out`)")
-    by_lower = {f"{name.lower()}.bin": name for name in lds_files.ALL}
+    by_lower = _known_names()
     out: dict[str, bytes] = {}
     for entry in sorted(path.iterdir()):
         name = by_lower.get(entry.name.lower())
         if name is None or not entry.is_file():
             continue
+        if name in out:
+            raise InputError(f"{path}: {name} is present twice (under two file names)")
         if entry.stat().st_size > MAX_FILE_SIZE:
             raise InputError(f"{entry}: {entry.stat().st_size} bytes is too large for an LDS file")
         out[name] = entry.read_bytes()
