@@ -21,11 +21,11 @@ demo: install
 	$(BIN)/cardkit read --sim default
 
 test: install
-	$(BIN)/ruff check cardkit cli tests bench
+	$(BIN)/ruff check cardkit cli tests bench scripts
 	$(BIN)/pytest -q
 
 lint: install
-	$(BIN)/ruff check cardkit cli tests bench
+	$(BIN)/ruff check cardkit cli tests bench scripts
 
 bench: install
 	$(BIN)/python bench/read_bench.py
