@@ -77,7 +77,8 @@ def key_from_options(
             raise InputError("--can must be the 6-digit Card Access Number")
         return CanKey(digits)
     if mrz:
-        return parse_mrz(mrz.replace("\\n", "\n")).access_key()
+        # Lines may come separated by newlines, spaces or a literal "\n" (MRZ text has no spaces).
+        return parse_mrz("\n".join(mrz.replace("\\n", "\n").split())).access_key()
     if id12 or doc_number:
         if not dob or not expiry:
             raise InputError("give --dob and --expiry with " + ("--id" if id12 else "--doc-number"))

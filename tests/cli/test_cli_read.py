@@ -158,3 +158,17 @@ def test_card_removed_mid_read_saves_nothing(pcscd_vpcd, tmp_path: Path) -> None
     assert r.returncode == 4
     assert "Card removed" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()  # no partial files presented as complete
+
+
+@pytest.mark.parametrize("key", [
+    ["--mrz", "IDVNM0930000011001093000001<<2 9301054M3301052VNM<<<<<<<<<<<8 "
+              "NGUYEN<<VAN<AN<<<<<<<<<<<<<<<<"],
+    ["--mrz", "IDVNM0930000011001093000001<<2\n9301054M3301052VNM<<<<<<<<<<<8\n"
+              "NGUYEN<<VAN<AN<<<<<<<<<<<<<<<<"],
+    ["--doc-number", "093000001", "--dob", "05/01/1993", "--expiry", "330105"],
+    ["--id", "001093000001", "--dob", "1993-01-05", "--expiry", "05/01/2033"],
+])
+def test_every_key_form_opens_the_default_card(key: list[str]) -> None:
+    code, out, err = run("read", "--sim", "default", *key)
+    assert code == 0, err
+    assert "GENUINE" in out
