@@ -35,9 +35,9 @@ def load_trust_choice(
         store = TrustStore.from_paths(list(trust))
         return TrustChoice(store, ", ".join(str(t) for t in trust))
     if sim_default:
-        from .sim.pki import test_trust_paths
+        from .sim.pki import sim_trust_paths
 
-        return TrustChoice(TrustStore.from_paths(test_trust_paths()),
+        return TrustChoice(TrustStore.from_paths(sim_trust_paths()),
                            "cardkit virtual card TEST CSCA (not a real state)")
     local = default_trust_dir()
     if local.is_dir() and any(local.iterdir()):

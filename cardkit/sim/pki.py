@@ -102,7 +102,7 @@ def export_pki(folder: str | Path) -> list[Path]:
     return written
 
 
-def test_trust_paths() -> list[Path]:
+def sim_trust_paths() -> list[Path]:
     """The virtual card's TEST CSCA and CRL as files a TrustStore loads (never a real state's)."""
     return [DATA_DIR / "csca.pem", DATA_DIR / "crl.der"]
 

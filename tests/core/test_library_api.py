@@ -10,7 +10,7 @@ from cardkit.security.passive import verify_passive
 from cardkit.security.trust import TrustStore
 from cardkit.sim.card import VirtualCard
 from cardkit.sim.personas import get_persona
-from cardkit.sim.pki import test_trust_paths
+from cardkit.sim.pki import sim_trust_paths
 from cardkit.transport.sim import SimTransport
 
 
@@ -19,7 +19,7 @@ def test_readme_library_example() -> None:
         card = read_card(reader, vn_access_key("001093000001", "1993-01-05", "2033-01-05"))
     holder = parse_document(card.files).holder_identity()
     assert holder["full_name"] == "Nguyễn Văn An" and holder["id_number"] == "001093000001"
-    pa = verify_passive(card.files, trust=TrustStore.from_paths(test_trust_paths()))
+    pa = verify_passive(card.files, trust=TrustStore.from_paths(sim_trust_paths()))
     assert pa.overall.state is CheckState.VALID
     assert pa.summary_line().startswith("Chip data genuine")
     assert card.chip_auth.state is CheckState.VALID and card.active_auth.state is CheckState.VALID
