@@ -30,6 +30,7 @@ from ..lds.security_infos import (
 )
 from ..rand import RandomSource
 from ..results import CheckResult, CheckState
+from . import crypto
 from .domain_params import (
     DhGroup,
     DomainParams,
@@ -39,7 +40,7 @@ from .domain_params import (
     match_curve,
     match_dh_group,
 )
-from .pace import Group, derive_keys, make_sm, random_scalar, verify_cam
+from .pace import Group, auth_token, derive_keys, make_sm, random_scalar, verify_cam
 
 log = logging.getLogger(__name__)
 NAME = "chip_auth"
@@ -110,6 +111,7 @@ def perform_chip_auth(session, infos: SecurityInfos, rng: RandomSource) -> dict[
         kid = key.key_id.to_bytes(max(1, (key.key_id.bit_length() + 7) // 8), "big")
         key_ref = tlv.encode(0x84, kid)
 
+    nonce = token = None
     if alg.cipher == "3DES":  # MSE:Set KAT (ICAO 9303-11 §6.2.4.1)
         resp = session.send(Command(0x00, 0x22, 0x41, 0xA6, tlv.encode(0x91, pk) + key_ref))
         _ok(resp.sw, "MSE:Set KAT")
@@ -117,16 +119,34 @@ def perform_chip_auth(session, infos: SecurityInfos, rng: RandomSource) -> dict[
         body = tlv.encode(0x80, encode_oid(alg.oid)[2:]) + key_ref
         _ok(session.send(Command(0x00, 0x22, 0x41, 0xA4, body)).sw, "MSE:Set AT")
         ga = Command(0x00, 0x86, 0x00, 0x00, tlv.encode(0x7C, tlv.encode(0x80, pk)), le=256)
-        _ok(session.send(ga).sw, "GENERAL AUTHENTICATE")
+        resp = session.send(ga)
+        _ok(resp.sw, "GENERAL AUTHENTICATE")
+        nonce, token = _ca2_reply(resp.data)
 
     secret = group.shared_secret(sk, chip_public)
-    ks_enc, ks_mac = derive_keys(secret, alg)
+    if nonce is None:  # CA version 1: keys from K
+        ks_enc, ks_mac = derive_keys(secret, alg)
+    else:  # CA version 2 (TR-03110-1 §3.4): keys from K || r_PICC, token T_PICC checked
+        ks_enc, ks_mac = derive_keys(secret + nonce, alg)
+        expected = auth_token(ks_mac, alg.oid, params, pk, alg)
+        if token is None or not crypto.equal(expected, token):
+            raise ChipAuthFailed("the chip's authentication token T_PICC is wrong")
     session.sm = make_sm(alg, ks_enc, ks_mac)
     # the proof: a protected command only a chip holding the private key can answer correctly
     resp = session.send(Command(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e"))
     _ok(resp.sw, "protected SELECT after Chip Authentication")
     curve = params.name
     return {"protocol": alg.name, "key_id": key.key_id, "domain_parameters": curve}
+
+
+def _ca2_reply(data: bytes) -> tuple[bytes | None, bytes | None]:
+    """GENERAL AUTHENTICATE answer: empty 7C (version 1) or 7C { 81 r_PICC, 82 T_PICC } (v2)."""
+    if not data:
+        return None, None
+    outer = tlv.parse(data, 0x7C)
+    nonce = outer.find(0x81)
+    token = outer.find(0x82)
+    return (nonce.value if nonce else None), (token.value if token else None)
 
 
 def _ok(sw: int, what: str) -> None:

@@ -317,6 +317,15 @@ def parse_public_key_info(der: bytes) -> PublicKeyInfo:
         return _ec_key(alg_oid, params, key, der)
     if alg_oid in (ID_DH_PUBLIC_NUMBER, ID_DH_KEY_AGREEMENT, ID_PK_DH):
         return _dh_key(alg_oid, params, key, der)
+    if alg_oid == STANDARDIZED_DOMAIN_PARAMETERS:
+        # TR-03110-3 A.2.1.1: AlgorithmIdentifier { standardizedDomainParameters, INTEGER id };
+        # IDs 0-2 are the RFC 5114 DH groups, 8-18 the NIST/brainpool curves.
+        if params is None or params.tag != TAG_INTEGER:
+            raise ParseError("standardizedDomainParameters without a parameter ID")
+        pid = decode_int(params, "standardized domain parameter ID")
+        if pid in (0, 1, 2):
+            return _dh_key(alg_oid, params, key, der)
+        return _ec_key(alg_oid, params, key, der)
     raise ParseError(f"unsupported public key algorithm {alg_oid}")
 
 
