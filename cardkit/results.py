@@ -34,20 +34,3 @@ class CheckResult:
             out["details"] = self.details
         return out
 
-
-def combine(name: str, results: list[CheckResult], required: list[str] | None = None) -> CheckResult:
-    """Overall state: valid only when every required check is valid.
-
-    Any invalid -> invalid; else any unverifiable / not performed among the required ->
-    unverifiable; else valid.
-    """
-    req = [r for r in results if required is None or r.name in required]
-    bad = [r for r in req if r.state == CheckState.INVALID]
-    if bad:
-        return CheckResult(name, CheckState.INVALID, "; ".join(f"{r.name}: {r.reason}" for r in bad))
-    unsure = [r for r in req if r.state != CheckState.VALID]
-    if unsure:
-        return CheckResult(
-            name, CheckState.UNVERIFIABLE, "; ".join(f"{r.name}: {r.reason}" for r in unsure)
-        )
-    return CheckResult(name, CheckState.VALID, "all checks valid")

@@ -25,7 +25,7 @@ class TrustChoice:
 
 
 def load_trust_choice(
-    trust: Sequence[str | Path] | None, *, sim_default: bool = False
+    trust: Sequence[str | Path] | None, *, sim_default: bool = False, use_local: bool = True
 ) -> TrustChoice:
     """--trust paths if given; else the virtual card's test CSCA for the virtual card and its
     recordings; else the local trust directory (`cardkit trust import`) when it holds CSCAs."""
@@ -40,8 +40,10 @@ def load_trust_choice(
         return TrustChoice(TrustStore.from_paths(sim_trust_paths()),
                            "cardkit virtual card TEST CSCA (not a real state)")
     local = default_trust_dir()
-    if local.is_dir() and any(local.iterdir()):
-        return TrustChoice(TrustStore.from_paths([local]), f"local trust store {local}")
+    if use_local and local.is_dir():
+        store = TrustStore.load(local)
+        if len(store):
+            return TrustChoice(store, f"local trust store {local}")
     return TrustChoice(None, "none (no CSCA configured: chain unverifiable)")
 
 

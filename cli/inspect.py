@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from cardkit.dump import load_dump
-from cardkit.errors import ExitCode, InputError
+from cardkit.errors import InputError
 from cardkit.security.crl import load_crl_paths
 from cardkit.security.passive import PassiveResult, verify_passive
-from cardkit.security.trust import TrustStore, default_trust_dir
+from cardkit.verify import exit_code_for, load_trust_choice
 
 from .common import echo_json, exit_with, handle_errors
 
@@ -26,28 +26,6 @@ def _parse_at(value: str | None) -> dt.datetime | None:
     except ValueError:
         raise InputError(f"--at {value!r}: use an ISO date such as 2026-01-31") from None
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
-
-
-def trust_for_options(paths: tuple[str, ...], use_default: bool = True
-                      ) -> tuple[TrustStore | None, str]:
-    """--trust paths, else the local trust directory when it holds CSCAs, else none."""
-    if paths:
-        return TrustStore.from_paths(paths), ", ".join(paths)
-    local = default_trust_dir()
-    if use_default and local.is_dir():
-        store = TrustStore.load(local)
-        if len(store):
-            return store, f"local trust store {local}"
-    return None, "none (no CSCA configured)"
-
-
-def exit_code(result: PassiveResult, allow_unverifiable: bool) -> ExitCode:
-    state = result.overall.state.value
-    if state == "invalid":
-        return ExitCode.NOT_GENUINE
-    if state != "valid" and not allow_unverifiable:
-        return ExitCode.UNVERIFIABLE
-    return ExitCode.OK
 
 
 def render(result: PassiveResult, trust_label: str) -> str:
@@ -83,14 +61,14 @@ def inspect_cmd(folder: Path, trust_paths: tuple[str, ...], crl_paths: tuple[str
     """Verify a dump folder (COM.bin, SOD.bin, DG1.bin ...): passive authentication."""
     files = load_dump(folder)
     when = _parse_at(at)
-    store, label = trust_for_options(trust_paths, not no_default_trust)
+    trust = load_trust_choice(trust_paths, use_local=not no_default_trust)
     crls = load_crl_paths(crl_paths)
-    result = verify_passive(files, trust=store, crls=crls, at=when)
+    result = verify_passive(files, trust=trust.store, crls=crls, at=when)
     if as_json:
-        echo_json({"folder": str(folder), "trust": label, **result.to_dict()})
+        echo_json({"folder": str(folder), "trust": trust.label, **result.to_dict()})
     else:
-        click.echo(render(result, label))
-    exit_with(exit_code(result, allow_unverifiable))
+        click.echo(render(result, trust.label))
+    exit_with(exit_code_for([result.overall], allow_unverifiable=allow_unverifiable))
 
 
 inspect = inspect_cmd  # the name the lead registers

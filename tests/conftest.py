@@ -66,3 +66,17 @@ def pcscd_vpcd():
     finally:
         harness.stop()
         _pcscd_harness.retarget(_pcscd_harness.SYSTEM_SOCKET)
+
+
+@pytest.fixture
+def no_reader_pcscd(pcscd_vpcd):  # type: ignore[no-untyped-def]
+    """This process's PC/SC client pointed at a private pcscd that has no reader at all."""
+    try:
+        empty = _pcscd_harness.start_empty_pcscd()
+    except _pcscd_harness.ReaderError as exc:
+        need(False, f"no private pcscd for the no-reader case: {exc}")
+    try:
+        with _pcscd_harness.pointed_at(empty.socket_path, pcscd_vpcd.socket_path):
+            yield empty
+    finally:
+        empty.stop()

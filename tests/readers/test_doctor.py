@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 
 from cardkit.doctor import Environment, Status, run_doctor, usb_readers
-from cardkit.errors import ReaderError
 from cardkit.transport import pcscd_harness
 from cardkit.transport.pcscd_harness import VpcdStubCard
 from cli.doctor import doctor
@@ -101,16 +100,8 @@ def test_pcscd_stopped_subprocess(pcscd_vpcd, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_no_reader(pcscd_vpcd):
-    try:
-        empty = pcscd_harness.start_empty_pcscd()
-    except ReaderError as exc:
-        pytest.skip(f"no private pcscd: {exc}")
-    try:
-        with pcscd_harness.pointed_at(empty.socket_path, pcscd_vpcd.socket_path):
-            result = CliRunner().invoke(doctor, [])
-    finally:
-        empty.stop()
+def test_no_reader(no_reader_pcscd):
+    result = CliRunner().invoke(doctor, [])
     assert result.exit_code == 4
     assert "no card reader found" in result.output
     assert "fix: plug the reader in" in result.output

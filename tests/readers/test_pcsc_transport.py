@@ -149,18 +149,10 @@ def test_pcscd_not_running_message(pcscd_vpcd):
     assert list_readers() == pcscd_vpcd.readers  # restored
 
 
-def test_no_reader_message(pcscd_vpcd):
-    try:
-        empty = pcscd_harness.start_empty_pcscd()
-    except ReaderError as exc:
-        pytest.skip(f"no private pcscd: {exc}")
-    try:
-        with pcscd_harness.pointed_at(empty.socket_path, pcscd_vpcd.socket_path):
-            assert list_readers() == []
-            with pytest.raises(ReaderError, match="No card reader found .*cardkit doctor"):
-                PcscTransport().connect()
-    finally:
-        empty.stop()
+def test_no_reader_message(no_reader_pcscd):
+    assert list_readers() == []
+    with pytest.raises(ReaderError, match="No card reader found .*cardkit doctor"):
+        PcscTransport().connect()
 
 
 def test_error_mapping():

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cardkit.transport.profiles import all_usb_ids
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "udev" / "60-cardkit-readers.rules"
@@ -97,8 +98,7 @@ def test_rules_cover_every_profile_id():
 
 
 def test_ids_known_to_libccid():
-    if not CCID_PLIST.exists():
-        pytest.skip("libccid not installed")
+    need(CCID_PLIST.exists(), "libccid not installed (comes with pcscd)")
     plist = plistlib.loads(CCID_PLIST.read_bytes())
     known = {f"{int(v, 16):04x}:{int(p, 16):04x}"
              for v, p in zip(plist["ifdVendorID"], plist["ifdProductID"], strict=True)}

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from asn1crypto import algos, core
 
+from tests.conftest import need
+
 # verification time: the CSCAs and the CRL are made "now" by openssl, the DSCs run 2025-2040
 AT = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=1)
 
@@ -181,8 +183,7 @@ def _issue(root: Path, ca: str, name: str, subj: str, key: list[str], *,
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl command line not installed")
+    need(shutil.which("openssl") is not None, "openssl command line not installed")
     root = tmp_path_factory.mktemp("pki")
     org = "/O=CardKit test - not a state"
     _req_ca(root, "csca", f"/C=VN{org}/CN=Test CSCA Vietnam", ["rsa"])

@@ -265,13 +265,17 @@ class _AesTerminal:
         return p.rstrip(b"\x00")[:-1]
 
 
-def test_aes_secure_messaging_round_trip() -> None:
-    p = get_persona("default")
-    card = VirtualCard(p, extensions=False)
+def _aes_session() -> tuple[VirtualCard, _AesTerminal]:
+    """The default card with AES secure messaging installed, and a terminal sharing its keys."""
+    card = VirtualCard(get_persona("default"), extensions=False)
     k_enc, k_mac = bytes(range(100, 116)), bytes(range(50, 66))
     card.process(SELECT_AID)
     card.install_sm(AesSM(k_enc, k_mac), Access.PACE)
-    t = _AesTerminal(k_enc, k_mac)
+    return card, _AesTerminal(k_enc, k_mac)
+
+
+def test_aes_secure_messaging_round_trip() -> None:
+    card, t = _aes_session()
     r = card.process(t.wrap(b"\x0c\xa4\x02\x0c", bytes.fromhex("0101"), 0))
     assert r[-2:] == b"\x90\x00"
     assert t.unwrap(r) == b""
@@ -279,12 +283,8 @@ def test_aes_secure_messaging_round_trip() -> None:
 
 
 def test_aes_read_dg1() -> None:
+    card, t = _aes_session()
     p = get_persona("default")
-    card = VirtualCard(p, extensions=False)
-    k_enc, k_mac = bytes(range(100, 116)), bytes(range(50, 66))
-    card.process(SELECT_AID)
-    card.install_sm(AesSM(k_enc, k_mac), Access.PACE)
-    t = _AesTerminal(k_enc, k_mac)
     t.unwrap(card.process(t.wrap(b"\x0c\xa4\x02\x0c", bytes.fromhex("0101"), 0)))
     header = b"\x0c\xb0\x00\x00"
     # Case 2 under SM: DO'97' only
