@@ -279,7 +279,8 @@ def _probe_reader(name: str, env: Environment, select_aid: bool) -> tuple[Reader
                       f"(SELECT answered {sw})", "place a chip ID card (CCCD) or passport")
 
 
-def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> DoctorReport:
+def run_doctor(env: Environment | None = None, *, select_aid: bool = True,
+               scanners: bool = True) -> DoctorReport:
     """Run every check; never raises for an environment problem (it reports it)."""
     env = env or Environment()
     profiles = list(builtin_profiles())
@@ -304,4 +305,31 @@ def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> Do
             chk = Check("reader", Status.FAIL, f"{name}: {exc}", "re-plug the reader")
         readers.append(rep)
         checks.append(chk)
+    if scanners:
+        checks.append(fingerprint_scanner_check())
     return DoctorReport(tuple(checks), tuple(readers))
+
+
+def fingerprint_scanner_check() -> Check:
+    """libfprint fingerprint scanners (informative: a scanner is optional, so this check never
+    makes doctor fail)."""
+    from .biometrics.finger.scanner import ScannerError, _fprint, list_scanners
+
+    try:
+        _fprint()
+    except ScannerError:
+        return Check("fingerprint scanners", Status.INFO,
+                     "libfprint not available (optional: needed only for live fingerprints)",
+                     "apt-get install libfprint-2-2 gir1.2-fprint-2.0; "
+                     "pip install 'cardkit[scanner]'")
+    found = list_scanners()
+    if not found:
+        return Check("fingerprint scanners", Status.INFO,
+                     "no fingerprint scanner found by libfprint",
+                     "plug in an image-capable scanner (e.g. DigitalPersona U.are.U 4500)")
+    names = "; ".join(f"{s.name} ({s.driver}, "
+                      f"{'delivers images' if s.can_capture else 'no image capture'})"
+                      for s in found)
+    status = Status.OK if any(s.can_capture for s in found) else Status.WARN
+    return Check("fingerprint scanners", status, names,
+                 "" if status is Status.OK else "use a scanner whose driver delivers images")

@@ -22,6 +22,7 @@ def _register() -> None:
     # Each sub-command lives in its own module; registered here explicitly.
     from .doctor import doctor
     from .face import face_group
+    from .finger import finger_group
     from .fixtures import fixtures_group
     from .inspect import inspect_cmd
     from .read import read_cmd
@@ -31,7 +32,7 @@ def _register() -> None:
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
-                    face_group, fixtures_group):
+                    face_group, finger_group, fixtures_group):
         cli.add_command(command)
 
 

@@ -17,6 +17,7 @@ the tests. libfprint does not report a resolution: image drivers deliver 500 ppi
 from __future__ import annotations
 
 import abc
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -170,10 +171,8 @@ class LibfprintScanner(FingerprintScanner):
     def close(self) -> None:
         if getattr(self, "_open", False):
             self._open = False
-            try:
+            with contextlib.suppress(Exception):  # a vanished device is not an error here
                 self._dev.close_sync(None)
-            except Exception:  # noqa: BLE001, S110 - closing a vanished device is not an error
-                pass
 
 
 def _gerror(exc: BaseException) -> str:

@@ -89,10 +89,7 @@ def encode_ansi(templates: Sequence[FingerTemplate], *, product_owner: int = 0,
     rest = struct.pack(">HHHHHHHBB", product_owner, product_type, device_id & 0xFFF, first.width,
                        first.height, res, res, len(templates), 0)
     total = 4 + 4 + 2 + len(rest) + len(body)
-    if total <= 0xFFFF:
-        length = struct.pack(">H", total)
-    else:
-        length = struct.pack(">HI", 0, total + 4)
+    length = struct.pack(">H", total) if total <= 0xFFFF else struct.pack(">HI", 0, total + 4)
     return MAGIC + VERSION + length + rest + body
 
 
