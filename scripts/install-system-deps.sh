@@ -2,8 +2,11 @@
 # System packages cardkit needs on Debian/Ubuntu: the PC/SC daemon, the vsmartcard virtual reader
 # driver (used by the tests and by `cardkit sim serve`), headers to build pyscard, and OpenSSL's CLI
 # (the tests build an independent PKI with it).
+# Fingerprint scanners: libfprint + its GObject introspection data (capture through PyGObject;
+# the tests use its virtual_image driver), and the headers + pkg-config PyGObject builds against.
 set -euo pipefail
-PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl)
+PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl
+      libfprint-2-2 gir1.2-fprint-2.0 libgirepository1.0-dev libcairo2-dev pkg-config)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
