@@ -15,7 +15,11 @@ from ...errors import InputError
 from .image import FingerImage, to_png
 from .minutiae import FingerTemplate, Minutia, MinutiaKind
 
-_LOCK = threading.Lock()  # the native extractor is not documented as thread-safe
+_LOCK = threading.Lock()
+
+
+class ExtractionError(InputError):
+    """mindtct / NFIQ 2 could not process the image (e.g. no ridge structure at all)."""  # the native extractor is not documented as thread-safe
 
 
 def available() -> bool:
@@ -53,7 +57,7 @@ def extract_mindtct(img: FingerImage, *, nfiq2: bool = False,
         with _LOCK:
             raw = _extractor(nfiq2).extract_minutiae(png)
     except nbis.NbisError as exc:
-        raise InputError(f"mindtct could not process the fingerprint image ({exc})") from None
+        raise ExtractionError(f"mindtct could not process the fingerprint image ({exc})") from None
     mins = []
     for m in raw.get():
         kind = _KINDS.get(getattr(m.kind(), "name", ""), MinutiaKind.OTHER)

@@ -23,7 +23,7 @@ from ...errors import ExitCode, InputError
 from ...lds.finger_image import FingerImageRecord, FingerView, finger_name
 from ...results import CheckResult, CheckState
 from .calibration import Calibration, OperatingPoint, load_calibration
-from .extract import extract_mindtct
+from .extract import ExtractionError, extract_mindtct
 from .image import FingerImage, ImageInput, from_raw, load_finger_image
 from .mcc import mcc_score
 from .minutiae import FingerTemplate
@@ -132,12 +132,20 @@ class FingerMatcher:
         is refused only when it holds no usable print; a probe gets every check."""
         img = image if isinstance(image, FingerImage) else load_finger_image(
             image, ppi=ppi, what=what)
-        tpl, _raw = extract_mindtct(img, nfiq2=self.nfiq2 and not reference, position=position)
         th = self.thresholds
         if reference:
             th = QualityThresholds(min_area_mm2=min(th.min_area_mm2, 20.0),
                                    min_coherence=th.min_coherence,
                                    min_minutiae=th.min_minutiae, min_nfiq2=0)
+        empty = FingerTemplate((), img.width, img.height, 500.0, position)
+        first = assess(img, thresholds=th)
+        if not first.usable:  # nothing worth extracting (blank, noise, a sliver)
+            return Prepared(empty, first, img.source)
+        try:
+            tpl = extract_mindtct(img, nfiq2=self.nfiq2 and not reference, position=position)[0]
+        except ExtractionError:
+            rep = QualityReport((QualityIssue.NO_RIDGES,), first.area_mm2, first.coherence, 0)
+            return Prepared(empty, rep, img.source)
         rep = assess(img, minutiae=len(tpl), nfiq2=tpl.quality, thresholds=th)
         return Prepared(tpl, rep, img.source)
 

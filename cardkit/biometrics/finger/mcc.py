@@ -15,6 +15,7 @@ similarities of the most geometrically consistent pairs. The score is in [0, 1].
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,7 +81,7 @@ def _dphi(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
 
 
 def _sigmoid(v: np.ndarray, mu: float, tau: float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-tau * (v - mu)))
+    return 1.0 / (1.0 + np.exp(np.clip(-tau * (v - mu), -500.0, 500.0)))
 
 
 @lru_cache(maxsize=4)
@@ -190,14 +191,33 @@ def build_cylinders(xy: np.ndarray, ang: np.ndarray, p: MccParams = PARAMS) -> C
     return Cylinders(vals, mask, sq, index, xy[keep], ang[keep])
 
 
+@lru_cache(maxsize=1)
+def _blas_controller() -> object | None:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is in the finger extra
+        return None
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """These products are small (~50×1536): a multi-threaded BLAS only adds hand-over cost, and
+    on a busy machine its spinning threads make a 0.5 ms product take 10–100 ms."""
+    ctl = _blas_controller()
+    if ctl is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return ctl.limit(limits=1, user_api="blas")  # type: ignore[attr-defined, no-any-return]
+
+
 def local_similarities(a: Cylinders, b: Cylinders, p: MccParams = PARAMS) -> np.ndarray:
     """Γ: (len a, len b) cylinder similarities in [0, 1]."""
     if not len(a) or not len(b):
         return np.zeros((len(a), len(b)), np.float32)
-    na2 = a.sq_by_cell @ b.cell_mask.T  # ||c_a|b||²
-    nb2 = a.cell_mask @ b.sq_by_cell.T  # ||c_b|a||²
-    dot = a.values @ b.values.T
-    common = a.cell_mask @ b.cell_mask.T
+    with _one_blas_thread():
+        na2 = a.sq_by_cell @ b.cell_mask.T  # ||c_a|b||²
+        nb2 = a.cell_mask @ b.sq_by_cell.T  # ||c_b|a||²
+        dot = a.values @ b.values.T
+        common = a.cell_mask @ b.cell_mask.T
     n_cells = a.cell_mask.shape[1]
     diff = np.sqrt(np.maximum(na2 + nb2 - 2 * dot, 0.0))
     denom = np.sqrt(na2) + np.sqrt(nb2)

@@ -116,9 +116,16 @@ def list_scanners() -> list[ScannerInfo]:
     return [_info(d) for d in ctx.get_devices()]
 
 
+def _can_capture(dev: Any) -> bool:
+    feature = getattr(getattr(_fprint(), "DeviceFeature", None), "CAPTURE", None)
+    if feature is not None and hasattr(dev, "has_feature"):
+        return bool(dev.has_feature(feature))
+    return bool(dev.supports_capture())  # libfprint < 1.92
+
+
 def _info(dev: Any) -> ScannerInfo:
     return ScannerInfo("libfprint", dev.get_name(), dev.get_driver(), dev.get_device_id(),
-                       bool(dev.supports_capture()))
+                       _can_capture(dev))
 
 
 class LibfprintScanner(FingerprintScanner):
@@ -131,7 +138,7 @@ class LibfprintScanner(FingerprintScanner):
         self._ctx.enumerate()
         devices = [d for d in self._ctx.get_devices()
                    if device_id is None or d.get_device_id() == device_id]
-        capturing = [d for d in devices if d.supports_capture()]
+        capturing = [d for d in devices if _can_capture(d)]
         if not capturing:
             what = f"'{device_id}'" if device_id else "any"
             listed = ", ".join(f"{d.get_name()} ({d.get_driver()})" for d in devices) or "none"
