@@ -75,7 +75,9 @@ def test_out_writes_raw_files_portrait_and_report(tmp_path: Path, persona: str,
 def test_every_persona_reads() -> None:
     names = [n for n, _ in list_personas()]
     assert {"default", "pace", "clone", "forged-dg"} <= set(names)
-    expected_bad = {"forged-dg", "unknown-csca", "revoked-dsc", "clone", "clone-cam"}
+    from cardkit.sim.personas_hostile import HOSTILE
+
+    expected_bad = {"forged-dg", "unknown-csca", "revoked-dsc", "clone", "clone-cam", *HOSTILE}
     for name in names:
         code, out, err = run("read", "--sim", name, "--json")
         assert code == (3 if name in expected_bad else 0), (name, err)
