@@ -57,8 +57,10 @@ class ReadRun:
 
 def verify_options(func: Any) -> Any:
     for option in reversed([
-        click.option("--trust", multiple=True, type=click.Path(exists=True),
-                     help="CSCA certificates: PEM/DER file, folder or master list (.ml); repeatable."),
+        click.option("--trust", multiple=True, metavar="PATH|sim-test",
+                     help="CSCA certificates: PEM/DER file, folder or master list (.ml); "
+                          "repeatable. `sim-test` = the virtual card's TEST CSCA (never a real "
+                          "state)."),
         click.option("--crl", multiple=True, type=click.Path(exists=True),
                      help="CRL file (DER/PEM); repeatable."),
         click.option("--allow-unverifiable", is_flag=True,
@@ -83,10 +85,9 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
     if no_verify:
         checks.append(CheckResult("passive_auth", CheckState.NOT_PERFORMED, "--no-verify given"))
     else:
-        trust = load_trust_choice(
-            opts.get("trust"),
-            sim_default=src.kind == "sim" or bool(src.meta.get("persona")),
-        )
+        # Trust comes from the user only: --trust, the local store, or --sim in-process. A
+        # fixture's or dump's own claims ("persona": ...) never select a CSCA.
+        trust = load_trust_choice(opts.get("trust"), sim_default=src.kind == "sim")
         pa, _ = passive_check(card.files, trust, opts.get("crl") or ())
         checks += [pa, card.chip_auth, card.active_auth, card.chip_genuine]
     source = {
