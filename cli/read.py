@@ -12,6 +12,7 @@ import click
 from cardkit.document import Document, parse_document
 from cardkit.dump import save_dump
 from cardkit.errors import ExitCode
+from cardkit.private_files import write_private
 from cardkit.read import CardRead, read_card
 from cardkit.report import build_report, overall_verdict
 from cardkit.results import CheckResult, CheckState
@@ -106,18 +107,16 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
 
 
 def write_out(out: Path, run: ReadRun) -> list[Path]:
-    """Raw files exactly as read, the portrait, and report.json."""
+    """Raw files exactly as read, the portrait, and report.json (0600 files, 0700 folder)."""
     import json
 
     written = save_dump(out, run.read.files)
     face = run.doc.portrait
     if face is not None:
-        target = out / ("face.jp2" if face.mime == "image/jp2" else "face.jpg")
-        target.write_bytes(face.image_bytes)
-        written.append(target)
-    report_path = out / "report.json"
-    report_path.write_text(json.dumps(run.report, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    written.append(report_path)
+        name = "face.jp2" if face.mime == "image/jp2" else "face.jpg"
+        written.append(write_private(out / name, face.image_bytes))
+    written.append(write_private(out / "report.json",
+                                 json.dumps(run.report, ensure_ascii=False, indent=2) + "\n"))
     return written
 
 
@@ -140,7 +139,7 @@ def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
     Examples:
       cardkit read --sim                      # the built-in virtual card, no reader needed
       cardkit read --id 001093000001 --dob 1993-01-05 --expiry 2033-01-05
-      cardkit read --fixture fixtures/default-bac.json --out dump/
+      cardkit read --fixture fixtures/default-bac.json --trust sim-test --out dump/
     """
     opts["json"] = json_out
     run = run_read(opts)

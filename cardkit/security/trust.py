@@ -17,6 +17,7 @@ from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
 from ..errors import InputError, ParseError, VerificationError
+from ..private_files import private_dir, write_private
 from ..results import CheckState
 from . import certs, signature
 from .crl import Crl, load_crls
@@ -238,16 +239,14 @@ def import_master_list(path: str | Path, trust_dir: str | Path | None = None) ->
             raise ParseError(f"{path}: not a CSCA master list")
         data = blocks[0][1]
     ml = store.add_master_list(data, str(path))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     added = present = 0
     for cert in ml.certificates:
         target = folder / f"{certs.country(cert) or 'XX'}_{certs.fingerprint(cert)[:16]}.pem"
         if target.exists():
             present += 1
             continue
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(_pem(cert.dump(), "CERTIFICATE"))
-        tmp.replace(target)
+        write_private(target, _pem(cert.dump(), "CERTIFICATE"))
         added += 1
     return ImportReport(added, present, ml.countries, ml.signer_subject,
                         ml.signer_chain.state.value, folder, ml.skipped)
@@ -258,16 +257,16 @@ def add_to_trust_dir(path: str | Path, trust_dir: str | Path | None = None) -> i
     folder = Path(trust_dir) if trust_dir is not None else default_trust_dir()
     store = TrustStore()
     store.add_path(path)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     n = 0
     for cert in store.certificates:
         target = folder / f"{certs.country(cert) or 'XX'}_{certs.fingerprint(cert)[:16]}.pem"
         if not target.exists():
-            target.write_bytes(_pem(cert.dump(), "CERTIFICATE"))
+            write_private(target, _pem(cert.dump(), "CERTIFICATE"))
             n += 1
     for crl in store.crls:
         target = folder / f"crl_{hashlib.sha256(crl.der).hexdigest()[:16]}.crl"
-        target.write_bytes(_pem(crl.der, "X509 CRL"))
+        write_private(target, _pem(crl.der, "X509 CRL"))
         n += 1
     return n
 
