@@ -83,13 +83,15 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
     doc = parse_document(card.files)
     checks: list[CheckResult] = []
     extra: dict[str, Any] = {}
+    authenticated: list[int] | None = None
     if no_verify:
         checks.append(CheckResult("passive_auth", CheckState.NOT_PERFORMED, "--no-verify given"))
     else:
         # Trust comes from the user only: --trust, the local store, or --sim in-process. A
         # fixture's or dump's own claims ("persona": ...) never select a CSCA.
         trust = load_trust_choice(opts.get("trust"), sim_default=src.kind == "sim")
-        pa, _ = passive_check(card.files, trust, opts.get("crl") or ())
+        pa, passive = passive_check(card.files, trust, opts.get("crl") or ())
+        authenticated = passive.authenticated_dgs
         checks += [pa, card.chip_auth, card.active_auth, card.chip_genuine]
     source = {
         "kind": src.kind,
@@ -100,7 +102,8 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
         "seconds": round(card.seconds, 3),
         **{k: v for k, v in src.meta.items() if k in ("persona", "seed", "recorded_at")},
     }
-    report = build_report(doc, source=source, checks=checks, skipped=card.skipped, extra=extra)
+    report = build_report(doc, source=source, checks=checks, skipped=card.skipped, extra=extra,
+                          authenticated=authenticated)
     run = ReadRun(src, card, doc, checks, report)
     report["verdict"] = overall_verdict(gating_checks(run)).to_dict()
     return run
@@ -121,8 +124,10 @@ def write_out(out: Path, run: ReadRun) -> list[Path]:
 
 
 def gating_checks(run: ReadRun) -> list[CheckResult]:
-    """The checks that decide the exit code (chip_auth/active_auth are folded into `chip`)."""
-    return [c for c in run.checks if c.name in ("passive_auth", "chip")]
+    """The checks that decide the exit code (chip_auth/active_auth are folded into `chip`);
+    the chip verdict first, so a clone's headline says CLONED OR FORGED CHIP."""
+    return sorted((c for c in run.checks if c.name in ("passive_auth", "chip")),
+                  key=lambda c: c.name != "chip")
 
 
 @click.command("read")

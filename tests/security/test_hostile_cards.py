@@ -7,6 +7,8 @@ path is in test_hostile_cards_pcscd.py.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -130,3 +132,24 @@ def test_cli_clone_with_its_own_key_exits_3_saying_the_key_is_not_covered(name: 
 def test_cli_other_hostile_cards_exit_3(name: str) -> None:
     code, out, _ = _cli("read", "--sim", name)
     assert code == 3 and "NOT GENUINE" in out, out
+
+
+def test_unlisted_dg_content_is_never_reported_as_verified() -> None:
+    p = get_persona("unlisted-dg")
+    code, out, _ = _cli("read", "--sim", "unlisted-dg", "--json")
+    report = json.loads(out)
+    assert code == 3 and report["verdict"]["state"] == "invalid"
+    holder = report["holder"]
+    # DG1 (covered) still gives the MRZ fields; DG13's address/name never appear as verified
+    assert holder["document_number"] == p.holder.document_number
+    assert holder.get("place_of_residence") is None and holder["full_name"] != p.holder.full_name
+    assert report["data_groups"]["DG1"] == {"authenticated": True}
+    assert report["data_groups"]["DG13"] == {"authenticated": False}
+    assert report["portrait"]["authenticated"] is False
+    unauth = report["unauthenticated"]
+    assert unauth["authenticated"] is False and "DG13" in unauth["data_groups"]
+    assert unauth["holder"]["place_of_residence"] == p.holder.place_of_residence
+    code, text, _ = _cli("read", "--sim", "unlisted-dg")
+    line = next(ln for ln in text.splitlines() if p.holder.place_of_residence in ln)
+    assert "NOT AUTHENTICATED" in line
+    assert "UNAUTHENTICATED DG2, DG13, DG14, DG15" in text
