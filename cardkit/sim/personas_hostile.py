@@ -13,6 +13,7 @@ Each persona is a way to try to pass as genuine; cardkit must end every one of t
   number 14) as DG15 too: a hash must be matched under its own DG number, never "any entry".
 - `ec-aa-uncovered-dg14`: EC AA key in a covered DG15; the ECDSA hash algorithm is taken from a
   DG14 the clone added (not covered): the chip picks the hash.
+- `aa-wrong-algorithm`: the genuine, covered RSA DG15; the chip signs AA with an ECDSA key.
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ def build_ec_aa_uncovered_dg14(seed: int | None) -> Persona:
                        ca_private_key=ca_key(_clone_keys(seed)))
 
 
+def build_aa_wrong_algorithm(seed: int | None) -> Persona:
+    p = build_persona("aa-wrong-algorithm", AA_ALG_DESC, seed)
+    return dataclasses.replace(p, aa_private_key=aa_key(_clone_keys(seed), "ec"))
+
+
 CLONE_DG15_DESC = "HOSTILE: clone of a card without AA that adds its own DG15 (not in the SOD)"
 CLONE_DG14_DESC = "HOSTILE: clone of a card without CA that adds its own DG14 (not in the SOD)"
 UNLISTED_DESC = "HOSTILE: SOD covers only DG1; DG2, DG3, DG13, DG14, DG15 unauthenticated"
@@ -101,6 +107,7 @@ WITHHELD_DESC = "HOSTILE: the SOD lists DG14 but the chip hides it (no Chip Auth
 COM_LIES_DESC = "HOSTILE: EF.COM lists DGs the SOD does not and omits DG14"
 SWAPPED_DESC = "HOSTILE: the genuine DG14 bytes served as DG15 too (hash listed under 14)"
 EC_AA_DESC = "HOSTILE: covered EC DG15, uncovered DG14 choosing the AA hash"
+AA_ALG_DESC = "HOSTILE: covered RSA DG15; the chip answers AA with an ECDSA key of its own"
 
 HOSTILE = {
     "clone-own-dg15": (CLONE_DG15_DESC, build_clone_own_dg15),
@@ -110,6 +117,7 @@ HOSTILE = {
     "com-lies": (COM_LIES_DESC, build_com_lies),
     "swapped-dg-hash": (SWAPPED_DESC, build_swapped_dg_hash),
     "ec-aa-uncovered-dg14": (EC_AA_DESC, build_ec_aa_uncovered_dg14),
+    "aa-wrong-algorithm": (AA_ALG_DESC, build_aa_wrong_algorithm),
 }
 for _name, (_desc, _builder) in HOSTILE.items():
     register_persona(_name, _desc, _builder)

@@ -153,3 +153,10 @@ def test_unlisted_dg_content_is_never_reported_as_verified() -> None:
     line = next(ln for ln in text.splitlines() if p.holder.place_of_residence in ln)
     assert "NOT AUTHENTICATED" in line
     assert "UNAUTHENTICATED DG2, DG13, DG14, DG15" in text
+
+
+def test_aa_answered_with_another_algorithm_fails(sim_trust: TrustStore) -> None:
+    card, pa, verdict = _read("aa-wrong-algorithm", sim_trust)
+    assert pa.state == CheckState.VALID  # the data is genuine; the chip is not
+    assert card.active_auth.state == CheckState.INVALID
+    assert verdict.state == CheckState.INVALID
