@@ -14,6 +14,8 @@ Each persona is a way to try to pass as genuine; cardkit must end every one of t
 - `ec-aa-uncovered-dg14`: EC AA key in a covered DG15; the ECDSA hash algorithm is taken from a
   DG14 the clone added (not covered): the chip picks the hash.
 - `aa-wrong-algorithm`: the genuine, covered RSA DG15; the chip signs AA with an ECDSA key.
+- `duplicate-dg-hash`: the SOD lists DG13 twice (the genuine hash and another): refused as a
+  malformed security object, never "either hash will do".
 """
 
 from __future__ import annotations
@@ -100,6 +102,25 @@ def build_aa_wrong_algorithm(seed: int | None) -> Persona:
     return dataclasses.replace(p, aa_private_key=aa_key(_clone_keys(seed), "ec"))
 
 
+def build_duplicate_dg_hash(seed: int | None) -> Persona:
+    """The SOD lists DG13 twice: once with the genuine hash, once with a forged DG13's."""
+    import hashlib
+
+    from ..lds import files as lds_files
+    from ..lds import tlv
+    from .issuer import LDSSecurityObject, sign_cms
+
+    p = build_persona("duplicate-dg-hash", DUPLICATE_DESC, seed)
+    entries = [{"data_group_number": int(n[2:]),
+                "data_group_hash_value": hashlib.sha256(p.files[n]).digest()}
+               for n in sorted((n for n in p.files if n.startswith("DG")), key=lambda n: int(n[2:]))]
+    entries.append({"data_group_number": 13, "data_group_hash_value": hashlib.sha256(b"x").digest()})
+    lso = LDSSecurityObject({"version": 0, "hash_algorithm": {"algorithm": "sha256"},
+                             "data_group_hash_values": entries}).dump()
+    sod = tlv.encode(lds_files.SOD.tag or 0x77, sign_cms(lso, dsc("rsa")))
+    return _with_files(p, p.name, p.description, {**p.files, "SOD": sod})
+
+
 CLONE_DG15_DESC = "HOSTILE: clone of a card without AA that adds its own DG15 (not in the SOD)"
 CLONE_DG14_DESC = "HOSTILE: clone of a card without CA that adds its own DG14 (not in the SOD)"
 UNLISTED_DESC = "HOSTILE: SOD covers only DG1; DG2, DG3, DG13, DG14, DG15 unauthenticated"
@@ -107,6 +128,7 @@ WITHHELD_DESC = "HOSTILE: the SOD lists DG14 but the chip hides it (no Chip Auth
 COM_LIES_DESC = "HOSTILE: EF.COM lists DGs the SOD does not and omits DG14"
 SWAPPED_DESC = "HOSTILE: the genuine DG14 bytes served as DG15 too (hash listed under 14)"
 EC_AA_DESC = "HOSTILE: covered EC DG15, uncovered DG14 choosing the AA hash"
+DUPLICATE_DESC = "HOSTILE: the SOD lists DG13 twice, with two different hashes"
 AA_ALG_DESC = "HOSTILE: covered RSA DG15; the chip answers AA with an ECDSA key of its own"
 
 HOSTILE = {
@@ -118,6 +140,7 @@ HOSTILE = {
     "swapped-dg-hash": (SWAPPED_DESC, build_swapped_dg_hash),
     "ec-aa-uncovered-dg14": (EC_AA_DESC, build_ec_aa_uncovered_dg14),
     "aa-wrong-algorithm": (AA_ALG_DESC, build_aa_wrong_algorithm),
+    "duplicate-dg-hash": (DUPLICATE_DESC, build_duplicate_dg_hash),
 }
 for _name, (_desc, _builder) in HOSTILE.items():
     register_persona(_name, _desc, _builder)
