@@ -143,3 +143,77 @@ def _write_private(path: Path, data: bytes) -> None:
         os.chmod(path, 0o600)
     except OSError as exc:
         raise InputError(f"Cannot write {path}: {exc.strerror}") from None
+
+
+# -- shared by `verify` and `inspect` --------------------------------------------------------------
+
+
+def finger_options(func):  # type: ignore[no-untyped-def]
+    """--finger IMAGE | --fingerprint-scanner [ID], --finger-position, --best-finger."""
+    for option in reversed([
+        click.option("--finger", "finger_image", type=click.Path(exists=True, dir_okay=False),
+                     help="Live fingerprint image (WSQ, PNG, TIFF, BMP, JPEG 2000) to match "
+                          "against the card's fingers (DG3)."),
+        click.option("--fingerprint-scanner", "fingerprint_scanner", is_flag=False,
+                     flag_value="", default=None, metavar="[DEVICE_ID]",
+                     help="Capture the live finger from a libfprint scanner (the first one, "
+                          "or DEVICE_ID)."),
+        click.option("--finger-position", type=click.Choice(POSITION_NAMES),
+                     default="right-index", show_default=True,
+                     help="The finger the operator scanned; compared with the card's finger "
+                          "at that position."),
+        click.option("--best-finger", is_flag=True,
+                     help="Compare with every finger on the card and keep the best (reported "
+                          "as such; the threshold is raised to keep the false-match rate)."),
+        click.option("--finger-ppi", type=click.FloatRange(100, 2000), default=None,
+                     help="Resolution of the --finger image (default: from the file, else "
+                          "500)."),
+        finger_point_option,
+    ]):
+        func = option(func)
+    return func
+
+
+def finger_probe(opts: dict) -> object | None:  # FingerProbe | None
+    """The probe from the options (None when no finger source was given); pops the options."""
+    from cardkit.biometrics.finger.probe import FingerProbe
+    from cardkit.biometrics.finger.scanner import LibfprintScanner
+
+    image = opts.pop("finger_image", None)
+    scanner = opts.pop("fingerprint_scanner", None)
+    kw = {"position": opts.pop("finger_position", "right-index"),
+          "best_of": bool(opts.pop("best_finger", False)),
+          "operating_point": opts.pop("finger_operating_point", None),
+          "ppi": opts.pop("finger_ppi", None)}
+    if image and scanner is not None:
+        raise InputError("give one live finger source: --finger IMAGE or --fingerprint-scanner")
+    if image:
+        return FingerProbe.from_image(image, **kw)
+    if scanner is not None:
+        # open the scanner before the card is read: a missing scanner is known first
+        return FingerProbe.from_scanner(LibfprintScanner(scanner or None), **kw)
+    return None
+
+
+def finger_result(probe: object, files: dict[str, bytes], *, require_sod: bool) -> FingerResult:
+    """Match against DG3 — only a DG3 the issuer's signature covers (a forger's fingers are
+    never compared) unless verification was switched off."""
+    from cardkit.biometrics.finger.probe import FingerProbe
+    from cardkit.security.passive import covered_by_sod
+
+    assert isinstance(probe, FingerProbe)
+    try:
+        if require_sod and "DG3" in files:
+            ok, why = covered_by_sod(files, "DG3")
+            if not ok:
+                m = probe._matcher()
+                return FingerResult(CheckState.NOT_PERFORMED, "The card's fingerprints (DG3) "
+                                    f"are not covered by the issuer's signature ({why}): "
+                                    "finger not compared", None, None, m.point.threshold,
+                                    m.point.name)
+        return probe.match(files.get("DG3"))
+    finally:
+        if not isinstance(probe.source, str | bytes | Path):
+            close = getattr(probe.source, "close", None)
+            if close:
+                close()

@@ -1,4 +1,4 @@
-"""`cardkit verify`: the counter workflow — read, verify the chip, match the face."""
+"""`cardkit verify`: the counter workflow — read, verify the chip, match the face and/or finger."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import click
 
 from cardkit.errors import ExitCode, InputError
 from cardkit.report import overall_verdict
-from cardkit.results import CheckState
+from cardkit.results import CheckResult, CheckState
 from cardkit.verify import exit_code_for
 
 from .common import echo_json, handle_errors
 from .face import operating_point_option, render_face
+from .finger import finger_options, finger_probe, finger_result, render_finger
 from .read import gating_checks, run_read, verify_options
 from .render import render_summary
 from .source import source_options
@@ -28,53 +29,62 @@ from .source import source_options
 @click.option("--face-video", type=click.Path(exists=True, dir_okay=False),
               help="Video file used as the camera (testing without a camera).")
 @operating_point_option
+@finger_options
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
 @handle_errors
 def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | None,
                operating_point: str, json_out: bool, **opts: Any) -> None:
-    """Read and verify the card, then match the customer's face against the chip portrait.
+    """Read and verify the card, then match the customer's face against the chip portrait
+    and/or the live finger against the card's fingers (DG3, needs Terminal Authentication).
 
-    Exit codes: 0 all good, 3 not genuine / cloned chip, 4 card problem, 5 face does not
-    match, 6 a check could not run, 7 the live image is unusable (the reason says what to fix).
+    Exit codes: 0 all good, 3 not genuine / cloned chip, 4 card problem, 5 face or finger does
+    not match, 6 a check could not run, 7 the live face/finger is unusable (the reason says what
+    to fix).
     """
     from cardkit.biometrics.face import Probe, match_portrait
 
     given = [x for x in (face_photo, camera, face_video) if x]
-    if len(given) != 1:
-        raise InputError("give exactly one live face source: --face PHOTO, --camera N or "
-                         "--face-video FILE")
+    finger = finger_probe(opts)
+    if len(given) > 1 or (not given and finger is None):
+        raise InputError("give one live face source (--face PHOTO, --camera N or --face-video "
+                         "FILE) and/or a live finger (--finger IMAGE or --fingerprint-scanner)")
     # Open the camera/photo first: a missing camera is known before the card is read.
+    probe = None
     if face_photo:
         probe = Probe.from_image(face_photo)
     elif face_video:
         probe = Probe.from_video(face_video)
-    else:
-        probe = Probe.from_camera(int(camera) if camera.isdigit() else camera)  # type: ignore[union-attr]
+    elif camera:
+        probe = Probe.from_camera(int(camera) if camera.isdigit() else camera)
     opts["json"] = json_out
     run = run_read(opts)
-    portrait = run.doc.portrait
-    portrait_authenticated = (run.report.get("portrait") or {}).get("authenticated", False)
-    if portrait is None:
-        face = None
-        face_check_state = CheckState.NOT_PERFORMED
-        face_reason = "no portrait on the chip (DG2 missing or unreadable)"
-    elif not portrait_authenticated and not opts.get("no_verify"):
-        # only an SOD-covered DG2 is the holder's portrait: a forger's face is never compared
-        face = None
-        face_check_state = CheckState.NOT_PERFORMED
-        face_reason = ("the chip portrait (DG2) is not covered by the issuer's signature: "
-                       "face not compared")
-    else:
-        face = match_portrait(portrait.image_bytes, probe, operating_point=operating_point)
-        face_check_state, face_reason = face.state, face.reason
-    face_check = face.to_check("face") if face is not None else None
     report = run.report
-    if face_check is not None:
-        report["checks"]["face"] = face_check.to_dict()
-        gating = [*gating_checks(run), face_check]
-    else:
-        report["checks"]["face"] = {"state": face_check_state.value, "reason": face_reason}
-        gating = gating_checks(run)
+    gating = gating_checks(run)
+    face = None
+    if probe is not None:
+        portrait = run.doc.portrait
+        portrait_authenticated = (run.report.get("portrait") or {}).get("authenticated", False)
+        if portrait is None:
+            face_check = CheckResult("face", CheckState.NOT_PERFORMED,
+                                     "no portrait on the chip (DG2 missing or unreadable)")
+        elif not portrait_authenticated and not opts.get("no_verify"):
+            # only an SOD-covered DG2 is the holder's portrait: a forger's face is never compared
+            face_check = CheckResult("face", CheckState.NOT_PERFORMED,
+                                     "the chip portrait (DG2) is not covered by the issuer's "
+                                     "signature: face not compared")
+        else:
+            face = match_portrait(portrait.image_bytes, probe, operating_point=operating_point)
+            face_check = face.to_check("face")
+        report["checks"]["face"] = (face_check.to_dict() if face is not None else
+                                    {"state": face_check.state.value,
+                                     "reason": face_check.reason})
+        if face is not None:
+            gating.append(face_check)
+    fres = None
+    if finger is not None:
+        fres = finger_result(finger, run.read.files, require_sod=not opts.get("no_verify"))
+        report["checks"]["finger"] = fres.to_check("finger").to_dict()
+        gating.append(fres.to_check("finger"))
     report["verdict"] = overall_verdict(gating).to_dict()
     if json_out:
         echo_json(report)
@@ -82,7 +92,11 @@ def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | Non
         click.echo(render_summary(report))
         if face is not None:
             click.echo(render_face(face))
+        if fres is not None:
+            click.echo(render_finger(fres))
     code = exit_code_for(gating, allow_unverifiable=bool(opts.get("allow_unverifiable")))
-    if code == ExitCode.OK and (face is None or face.state == CheckState.NOT_PERFORMED):
+    unusable = (probe is not None and (face is None or face.state == CheckState.NOT_PERFORMED)
+                or fres is not None and fres.state == CheckState.NOT_PERFORMED)
+    if code == ExitCode.OK and unusable:
         code = ExitCode.BIOMETRIC_UNUSABLE
     sys.exit(int(code)) if code != ExitCode.OK else None

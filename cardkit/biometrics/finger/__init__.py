@@ -22,9 +22,10 @@ from .match import (
     parse_position,
 )
 from .minutiae import FingerTemplate, Minutia, MinutiaKind
+from .probe import FingerProbe
 from .quality import QualityIssue, QualityThresholds
 
-__all__ = ["POSITIONS", "Calibration", "FingerImage", "FingerMatcher", "FingerResult",
+__all__ = ["POSITIONS", "Calibration", "FingerImage", "FingerMatcher", "FingerProbe", "FingerResult",
            "FingerTemplate", "Minutia", "MinutiaKind", "OperatingPoint", "Prepared",
            "QualityIssue", "QualityThresholds", "compare_images", "default_matcher",
            "from_raw", "load_calibration", "load_finger_image", "match_card", "parse_position"]
