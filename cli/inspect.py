@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cardkit.dump import load_dump
-from cardkit.errors import InputError
+from cardkit.errors import ExitCode, InputError
+from cardkit.results import CheckState
 from cardkit.security.crl import load_crl_paths
 from cardkit.security.passive import PassiveResult, verify_passive
 from cardkit.verify import exit_code_for, load_trust_choice
 
 from .common import echo_json, exit_with, handle_errors
+from .finger import finger_options, finger_probe, finger_result, render_finger
 
 _MARK = {"valid": "OK  ", "invalid": "FAIL", "unverifiable": "??  ", "not_performed": "--  "}
 
@@ -54,22 +57,42 @@ def render(result: PassiveResult, trust_label: str) -> str:
 @click.option("--allow-unverifiable", is_flag=True,
               help="Exit 0 even when a check could not run (e.g. no CSCA).")
 @click.option("--no-default-trust", is_flag=True, help="Do not use the local trust directory.")
+@finger_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
 def inspect_cmd(folder: Path, trust_paths: tuple[str, ...], crl_paths: tuple[str, ...],
                 at: str | None, allow_unverifiable: bool, no_default_trust: bool,
-                as_json: bool) -> None:
-    """Verify a dump folder (COM.bin, SOD.bin, DG1.bin ...): passive authentication."""
+                as_json: bool, **finger_opts: Any) -> None:
+    """Verify a dump folder (COM.bin, SOD.bin, DG1.bin ...): passive authentication; with
+    --finger, also match the live finger against the dump's DG3 fingers.
+
+    Exit codes: 0 valid (and finger matches), 3 invalid, 5 finger does not match, 6 a check
+    could not run, 7 the live finger is unusable.
+    """
+    finger = finger_probe(finger_opts)
     files = load_dump(folder)
     when = _parse_at(at)
     trust = load_trust_choice(trust_paths, use_local=not no_default_trust)
     crls = load_crl_paths(crl_paths)
     result = verify_passive(files, trust=trust.store, crls=crls, at=when)
+    checks = [result.overall]
+    fres = None
+    if finger is not None:
+        fres = finger_result(finger, files, require_sod=True)
+        checks.append(fres.to_check("finger"))
     if as_json:
-        echo_json({"folder": str(folder), "trust": trust.label, **result.to_dict()})
+        out = {"folder": str(folder), "trust": trust.label, **result.to_dict()}
+        if fres is not None:
+            out["finger"] = fres.to_dict()
+        echo_json(out)
     else:
         click.echo(render(result, trust.label))
-    exit_with(exit_code_for([result.overall], allow_unverifiable=allow_unverifiable))
+        if fres is not None:
+            click.echo(render_finger(fres))
+    code = exit_code_for(checks, allow_unverifiable=allow_unverifiable)
+    if code == ExitCode.OK and fres is not None and fres.state is CheckState.NOT_PERFORMED:
+        code = ExitCode.BIOMETRIC_UNUSABLE
+    exit_with(code)
 
 
 inspect = inspect_cmd  # the name the lead registers
