@@ -179,6 +179,9 @@ def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
     run = run_read(opts)
     if out is not None:
         write_out(out, run)
+    ta = run.read.terminal_auth
+    if ta.state == CheckState.INVALID:
+        click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)
     if json_out:
         echo_json(run.report)
     else:

@@ -136,6 +136,9 @@ def perform_terminal_auth(session, chain: Sequence[cvc.CVCertificate], sign: Sig
     for cert in chain:
         resp = session.send(Command(0x00, 0x22, 0x81, 0xB6,
                                     tlv.encode(0x83, cert.car.encode("latin-1"))))
+        if resp.sw == 0x6985:
+            raise TerminalAuthError("the chip refuses Terminal Authentication before Chip "
+                                    "Authentication (6985)", "ca_required", resp.sw)
         if resp.sw != 0x9000:
             raise TerminalAuthError(
                 f"the chip does not know the key {cert.car} that signed {cert.chr} "
