@@ -128,6 +128,7 @@ class Pkcs11Key(TerminalKey):
             raise TerminalKeyError("python-pkcs11 is not installed") from None
         self._pkcs11 = pkcs11
         path, query = parse_pkcs11_uri(uri)
+        self._pin = pin if pin is not None else _pin(query)
         module = query.get("module-path") or os.environ.get(MODULE_ENV) or next(
             (m for m in DEFAULT_MODULES if Path(m).exists()), None)
         if not module:
@@ -144,7 +145,6 @@ class Pkcs11Key(TerminalKey):
                                    f"({type(exc).__name__})") from None
         self._object = path.get("object")
         self._id = bytes.fromhex(path["id"].replace("%", "")) if "id" in path else None
-        self._pin = pin if pin is not None else _pin(query)
         self.label = f"PKCS#11 key {self._object or path.get('id', '?')!r} in token " \
                      f"{path.get('token')!r}"
         self._public = None
