@@ -42,13 +42,17 @@ class TimedCard:
             self.cpu += time.thread_time() - t
 
 
-def one_round(persona: str) -> dict[str, float]:
+def _open(persona: str):
+    """The persona on a timed in-process card: (persona, card, transport, session, rng)."""
     p = get_persona(persona)
     card = TimedCard(VirtualCard(p))
     transport = SimTransport(card)
     transport.connect()
-    session = CardSession(transport)
-    rng = SystemRandom()
+    return p, card, transport, CardSession(transport), SystemRandom()
+
+
+def one_round(persona: str) -> dict[str, float]:
+    p, card, _transport, session, rng = _open(persona)
     out = {}
     for step, run in (
         ("pace", lambda: pace.perform_pace(session, CanKey(p.can), p.files["CardAccess"], rng)),
@@ -98,12 +102,7 @@ def ta_round(persona: str, log: list[str] | None = None) -> dict[str, float]:
     data = Path(__file__).resolve().parents[1] / "cardkit" / "sim" / "data" / "eac"
     certs = [c for c in load_chain([data]) if c.role != "cvca"]
     key = load_pem_key(data / "is.key.pem")
-    p = get_persona(persona)
-    card = TimedCard(VirtualCard(p))
-    transport = SimTransport(card)
-    transport.connect()
-    session = CardSession(transport)
-    rng = SystemRandom()
+    p, card, transport, session, rng = _open(persona)
     from cardkit.icao.reader import open_session, read_card_access
 
     open_session(transport, p.mrz_key, rng=rng, card_access=read_card_access(transport),

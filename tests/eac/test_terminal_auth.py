@@ -233,3 +233,20 @@ def test_ef_cvca_parsing():
         ta.parse_ef_cvca(bytes.fromhex("420B") + b"VNCVCA00001" + b"\x00\x01")
     with pytest.raises(ta.TerminalAuthError):
         ta.parse_ef_cvca(b"\x31\x00")
+
+
+def test_forged_fingers_after_terminal_auth_fail_passive_auth(chains):
+    """A cloned/forged chip that swaps DG3 for another person's fingers still passes TA (TA proves
+    the terminal, not the chip) — passive authentication catches it: DG3's hash is in the SOD."""
+    from cardkit.sim.personas_ta import finger_dg3
+    from cardkit.verify import load_trust_choice, passive_check
+
+    def swap(card):
+        card.files["DG3"] = finger_dg3("079185000777")  # someone else's fingers
+
+    card = read_eac("eac", chains["good"], card_setup=swap)
+    assert card.terminal_auth.state == CheckState.VALID and "DG3" in card.files
+    pa, _ = passive_check(card.files, load_trust_choice(None, sim_default=True))
+    assert pa.state == CheckState.INVALID and "DG3" in pa.reason
+    genuine = read_eac("eac", chains["good"])
+    assert passive_check(genuine.files, load_trust_choice(None, sim_default=True))[0].ok
