@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import BiometricError
+from ..private_files import private_dir, write_private
 from ..lds.dg3 import Dg3
 from ..lds.finger_image import Compression, FingerImageRecord, FingerView
 
@@ -89,29 +89,20 @@ def decode_dg3(dg3: Dg3) -> list[DecodedFinger]:
     return [decode_view(v, r) for r in dg3.records for v in r.views]
 
 
-def _private_write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(path, 0o600)
-
-
 def write_fingers(folder: str | Path, dg3: Dg3) -> list[Path]:
-    """Write every finger as PNG plus `fingers.json` (the records' fields), files 0600."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write every finger as PNG plus `fingers.json` (the records' fields): files 0600, a new
+    folder 0700 (`cardkit.private_files`)."""
+    out = private_dir(folder)
     written = []
     rows = []
     for i, f in enumerate(decode_dg3(dg3), 1):
         name = f"finger-{i}-{f.view.finger.replace(' ', '-')}.png"
         buf = io.BytesIO()
         Image.fromarray(f.image).save(buf, "PNG")
-        _private_write(out / name, buf.getvalue())
-        written.append(out / name)
+        written.append(write_private(out / name, buf.getvalue()))
         rows.append({"file": name, **f.describe()})
-    meta = out / "fingers.json"
-    _private_write(meta, (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode())
-    written.append(meta)
+    written.append(write_private(out / "fingers.json",
+                                 json.dumps(rows, indent=2, ensure_ascii=False) + "\n"))
     return written
 
 
