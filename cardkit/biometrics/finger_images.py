@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import BiometricError
-from ..private_files import private_dir, write_private
 from ..lds.dg3 import Dg3
 from ..lds.finger_image import Compression, FingerImageRecord, FingerView
+from ..private_files import private_dir, write_private
 
 MAX_PIXELS = 4096 * 4096
 IMPRESSIONS = {0: "live-scan plain", 1: "live-scan rolled", 2: "non-live-scan plain",
