@@ -88,15 +88,26 @@ def make_test_chain_cmd(folder: Path, country: str, curve: str, from_cvca: str |
 @click.option("--chr", "holder", required=True,
               help="Holder reference: country (2) + mnemonic (≤ 9) + sequence (5).")
 @click.option("--car", default=None, help="The DV that should certify it (optional).")
+@click.option("--current-key", metavar="FILE|pkcs11:URI",
+              help="Renewal: sign the request also with the current IS key (authenticated "
+                   "request); needs --current-chr.")
+@click.option("--current-chr", help="Renewal: the CHR of the current IS certificate.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @handle_errors
-def request_cmd(key_spec: str, holder: str, car: str | None, out: Path) -> None:
+def request_cmd(key_spec: str, holder: str, car: str | None, current_key: str | None,
+                current_chr: str | None, out: Path) -> None:
     """Write an IS certificate request (to send to the Document Verifier)."""
-    from cardkit.security.cv_chain import make_request
+    from cardkit.security.cv_chain import make_request, ta_oid_for
     from cardkit.security.terminal_key import load_terminal_key
 
     if not 7 <= len(holder) <= 16 or not holder[:2].isalpha():
         raise InputError("--chr must be 2 letters + mnemonic + 5-character sequence number")
-    data = make_request(key=load_terminal_key(key_spec), chr=holder, car=car)
+    if bool(current_key) != bool(current_chr):
+        raise InputError("an authenticated request needs both --current-key and --current-chr")
+    outer = None
+    if current_key:
+        old = load_terminal_key(current_key)
+        outer = (old, ta_oid_for(old.public_key()), str(current_chr))
+    data = make_request(key=load_terminal_key(key_spec), chr=holder, car=car, outer=outer)
     out.write_bytes(data)
     click.echo(f"wrote {out} ({len(data)} bytes)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,28 @@ def read_eac(persona: str = "eac", folder: Path | None = None, key=None, *, card
     if folder is not None:
         terminal = Terminal(certs_of(folder), key or load_pem_key(folder / "is.key.pem"))
     return read_card(transport, p.mrz_key, access=access, terminal=terminal)
+
+
+def make_openpace_chain(d: Path) -> Path:
+    """A chain made by OpenPACE's `cvc-create` (the independent implementation): CVCA, DV, an IS
+    with the fingerprint right (is.cvcert/is.pkcs8) and one without (is-nofp.*)."""
+    steps = [
+        ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:brainpoolP256r1",
+         "-outform", "DER", "-out", "cvca.pkcs8"],
+        ["cvc-create", "--role=cvca", "--type=is", "--chr=DECVCAOP00001", "--expires=351231",
+         "--sign-with=cvca.pkcs8", "--scheme=ECDSA_SHA_256", "--read-finger", "--read-iris",
+         "--out-cert=cvca.cvcert"],
+        ["cvc-create", "--role=dv_domestic", "--chr=DEDVOP00001", "--expires=351231",
+         "--sign-with=cvca.pkcs8", "--sign-as=cvca.cvcert", "--scheme=ECDSA_SHA_256",
+         "--read-finger", "--read-iris", "--out-key=dv.pkcs8", "--out-cert=dv.cvcert"],
+        ["cvc-create", "--role=terminal", "--chr=DEISOP00001", "--expires=351231",
+         "--sign-with=dv.pkcs8", "--sign-as=dv.cvcert", "--scheme=ECDSA_SHA_256",
+         "--read-finger", "--out-key=is.pkcs8", "--out-cert=is.cvcert"],
+        ["cvc-create", "--role=terminal", "--chr=DEISNOFP00001", "--expires=351231",
+         "--sign-with=dv.pkcs8", "--sign-as=dv.cvcert", "--scheme=ECDSA_SHA_256",
+         "--read-iris", "--out-key=is-nofp.pkcs8", "--out-cert=is-nofp.cvcert"],
+    ]
+    for step in steps:
+        r = subprocess.run(step, cwd=d, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+    return d

@@ -77,3 +77,16 @@ def test_chain_folder_without_certificates(tmp_path: Path):
     rc, out = run("read", "--sim", "eac", "--terminal-chain", str(tmp_path), "--terminal-key",
                   str(SIM_EAC / "is.key.pem"))
     assert rc == 2 and "no CV certificate files" in out
+
+
+def test_authenticated_request(tmp_path):
+    req = tmp_path / "renew.cvreq"
+    rc, out = run("eac", "request", "--key", str(SIM_EAC / "dv.key.pem"), "--chr",
+                  "VNISDESK00002", "--current-key", str(SIM_EAC / "is.key.pem"),
+                  "--current-chr", "VNISDESK00001", "--out", str(req))
+    assert rc == 0, out
+    rc, out = run("eac", "show", str(req))
+    assert "(authenticated)" in out and "VNISDESK00001" in out
+    rc, out = run("eac", "request", "--key", str(SIM_EAC / "dv.key.pem"), "--chr",
+                  "VNISDESK00002", "--current-chr", "VNISDESK00001", "--out", str(req))
+    assert rc == 2 and "needs both" in out

@@ -18,7 +18,7 @@ from cardkit.sim.card import VirtualCard
 from cardkit.sim.personas import get_persona
 from cardkit.sim.vpcd import serve_in_thread
 
-from .conftest import SIM_EAC
+from .conftest import SIM_EAC, make_openpace_chain
 
 pytestmark = pytest.mark.pcscd
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +153,36 @@ def test_wrong_pin_is_a_clear_error(pcscd_vpcd, hsm, hsm_chains, served):
                 p.mrz_key.date_of_birth, "--expiry", p.mrz_key.date_of_expiry,
                 "--terminal-chain", str(hsm_chains["good"]), "--terminal-key", URI)
     assert r.returncode == 2 and "PIN is wrong" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cvc_create_chain_through_pcscd_with_sim_serve(pcscd_vpcd, hsm, tmp_path):
+    """`cardkit sim serve eac --trust-cvca` (a card given another CVCA) in its own process, read
+    through pcscd with a chain and key made by OpenPACE's cvc-create."""
+    if not shutil.which("cvc-create"):
+        pytest.skip("OpenPACE not installed")
+    op = make_openpace_chain(tmp_path)
+    chain = tmp_path / "chain"
+    chain.mkdir()
+    for n in ("dv.cvcert", "is.cvcert"):
+        shutil.copy(op / n, chain / n)
+    reader = pcscd_vpcd.readers[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "sim", "serve", "eac", "--port",
+         str(pcscd_vpcd.port_for(reader)), "--trust-cvca", str(op / "cvca.cvcert"),
+         "--max-seconds", "60"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        assert pcscd_vpcd.wait_card(reader, present=True, timeout=20), server.stderr
+        ok = read(pcscd_vpcd, hsm, reader, "--terminal-chain", str(chain), "--terminal-key",
+                  str(op / "is.pkcs8"))
+        sim_chain = read(pcscd_vpcd, hsm, reader, "--terminal-chain", str(SIM_EAC),
+                         "--terminal-key", str(SIM_EAC / "is.key.pem"))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        pcscd_vpcd.wait_card(reader, present=False, timeout=5)
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["checks"]["terminal_auth"]["state"] == "valid", report["checks"]
+    assert "DG3" in report["files"]
+    refused = json.loads(sim_chain.stdout)["checks"]["terminal_auth"]
+    assert refused["state"] == "invalid" and "DECVCAOP00001" in refused["reason"]

@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from cardkit.lds import cvc
 from cardkit.results import CheckState
@@ -16,7 +18,7 @@ from cardkit.security.cv_chain import load_chain, make_request, verify_chain
 from cardkit.security.terminal_key import load_pem_key
 from cardkit.sim.terminal_auth_card import set_trust
 
-from .conftest import SIM_EAC, read_eac
+from .conftest import SIM_EAC, make_openpace_chain, read_eac
 
 pytestmark = pytest.mark.skipif(not shutil.which("cvc-create") or not shutil.which("cvc-print"),
                                 reason="OpenPACE not installed (apt-get install openpace)")
@@ -72,27 +74,7 @@ def test_cardkit_request_verifies_with_openpace(tmp_path):
 
 @pytest.fixture(scope="module")
 def openpace_chain(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("openpace-chain")
-    steps = [
-        ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:brainpoolP256r1",
-         "-outform", "DER", "-out", "cvca.pkcs8"],
-        ["cvc-create", "--role=cvca", "--type=is", "--chr=DECVCAOP00001", "--expires=351231",
-         "--sign-with=cvca.pkcs8", "--scheme=ECDSA_SHA_256", "--read-finger", "--read-iris",
-         "--out-cert=cvca.cvcert"],
-        ["cvc-create", "--role=dv_domestic", "--chr=DEDVOP00001", "--expires=351231",
-         "--sign-with=cvca.pkcs8", "--sign-as=cvca.cvcert", "--scheme=ECDSA_SHA_256",
-         "--read-finger", "--read-iris", "--out-key=dv.pkcs8", "--out-cert=dv.cvcert"],
-        ["cvc-create", "--role=terminal", "--chr=DEISOP00001", "--expires=351231",
-         "--sign-with=dv.pkcs8", "--sign-as=dv.cvcert", "--scheme=ECDSA_SHA_256",
-         "--read-finger", "--out-key=is.pkcs8", "--out-cert=is.cvcert"],
-        ["cvc-create", "--role=terminal", "--chr=DEISNOFP00001", "--expires=351231",
-         "--sign-with=dv.pkcs8", "--sign-as=dv.cvcert", "--scheme=ECDSA_SHA_256",
-         "--read-iris", "--out-key=is-nofp.pkcs8", "--out-cert=is-nofp.cvcert"],
-    ]
-    for step in steps:
-        r = run(*step, cwd=d)
-        assert r.returncode == 0, r.stderr
-    return d
+    return make_openpace_chain(tmp_path_factory.mktemp("openpace-chain"))
 
 
 def test_openpace_chain_parsed_and_verified_by_cardkit(openpace_chain):
@@ -133,3 +115,32 @@ def test_openpace_is_certificate_without_fingerprint_right(openpace_chain, tmp_p
                     card_setup=lambda c: set_trust(c, [cvca]))
     assert card.terminal_auth.state == CheckState.VALID
     assert "DG3" not in card.files and "CHAT" in card.skipped["DG3"]
+
+
+def test_openpace_dv_issues_from_a_cardkit_request(tmp_path):
+    """The bank's request (cardkit) → the DV's certificate (OpenPACE `cvc-create --csr`) → DG3
+    from the virtual chip with the requested key."""
+    key = tmp_path / "new-is.key.pem"
+    priv = ec.generate_private_key(ec.BrainpoolP256R1())
+    key.write_bytes(priv.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    req = tmp_path / "new.cvreq"
+    req.write_bytes(make_request(key=load_pem_key(key), chr="VNISNEW000001", car="VNDVBANK00001"))
+    dv_key = tmp_path / "dv.pkcs8"
+    dv_priv = serialization.load_pem_private_key((SIM_EAC / "dv.key.pem").read_bytes(), None)
+    dv_key.write_bytes(dv_priv.private_bytes(serialization.Encoding.DER,
+                                             serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    chain = tmp_path / "chain"
+    chain.mkdir()
+    shutil.copy(SIM_EAC / "dv.cvcert", chain / "dv.cvcert")
+    r = run("cvc-create", f"--csr={req}", "--role=terminal", "--type=is", "--read-finger",
+            "--expires=351231", f"--sign-with={dv_key}", "--scheme=ECDSA_SHA_256",
+            f"--out-cert={chain / 'is.cvcert'}")
+    assert r.returncode == 0, r.stderr
+    issued = cvc.parse_certificate((chain / "is.cvcert").read_bytes())
+    assert (issued.car, issued.chr, issued.chat.read_dg3) == ("VNDVBANK00001", "VNISNEW000001",
+                                                             True)
+    card = read_eac("eac", chain, load_pem_key(key))
+    assert card.terminal_auth.state == CheckState.VALID and "DG3" in card.files
