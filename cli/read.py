@@ -139,13 +139,7 @@ def write_out(out: Path, run: ReadRun) -> list[Path]:
     written = save_dump(out, run.read.files)
     dg3 = run.read.files.get("DG3")
     if dg3 is not None:
-        from cardkit.biometrics.finger_images import write_fingers
-        from cardkit.lds.dg3 import parse_dg3
-
-        try:
-            written += write_fingers(out / "fingers", parse_dg3(dg3))
-        except CardkitError as exc:
-            click.echo(f"cardkit: warning: fingerprints not written: {exc}", err=True)
+        written += _write_fingers(out, run, dg3)
     face = run.doc.portrait
     if face is not None:
         name = "face.jp2" if face.mime == "image/jp2" else "face.jpg"
@@ -153,6 +147,23 @@ def write_out(out: Path, run: ReadRun) -> list[Path]:
     written.append(write_private(out / "report.json",
                                  json.dumps(run.report, ensure_ascii=False, indent=2) + "\n"))
     return written
+
+
+def _write_fingers(out: Path, run: ReadRun, dg3: bytes) -> list[Path]:
+    """Fingers as PNG + JSON — only from a DG3 the issuer's signature covers: a forged chip's
+    fingers are never handed on as the holder's (nor fed to the image decoders)."""
+    from cardkit.biometrics.finger_images import write_fingers
+    from cardkit.lds.dg3 import parse_dg3
+
+    if not run.report.get("data_groups", {}).get("DG3", {}).get("authenticated"):
+        click.echo("cardkit: warning: fingerprints not written as images: DG3 is not covered by "
+                   "a valid EF.SOD signature (raw DG3.bin kept)", err=True)
+        return []
+    try:
+        return write_fingers(out / "fingers", parse_dg3(dg3))
+    except CardkitError as exc:
+        click.echo(f"cardkit: warning: fingerprints not written: {exc}", err=True)
+        return []
 
 
 def gating_checks(run: ReadRun) -> list[CheckResult]:

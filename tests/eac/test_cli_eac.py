@@ -90,3 +90,23 @@ def test_authenticated_request(tmp_path):
     rc, out = run("eac", "request", "--key", str(SIM_EAC / "dv.key.pem"), "--chr",
                   "VNISDESK00002", "--current-chr", "VNISDESK00001", "--out", str(req))
     assert rc == 2 and "needs both" in out
+
+
+def test_forged_dg3_is_not_written_as_fingers(tmp_path, monkeypatch):
+    """A chip whose DG3 does not match EF.SOD: DG3.bin is kept raw, no finger images."""
+    from cardkit.sim import card as sim_card
+    from cardkit.sim.personas_ta import finger_dg3
+
+    original = sim_card.VirtualCard.__init__
+
+    def forged(self, *a, **kw):
+        original(self, *a, **kw)
+        self.files["DG3"] = finger_dg3("079185000777")
+
+    monkeypatch.setattr(sim_card.VirtualCard, "__init__", forged)
+    out_dir = tmp_path / "dump"
+    rc, out = run("read", "--sim", "eac", "--terminal-chain", str(SIM_EAC), "--terminal-key",
+                  str(SIM_EAC / "is.key.pem"), "--out", str(out_dir))
+    assert rc == 3  # not genuine: DG3 hash mismatch
+    assert (out_dir / "DG3.bin").exists() and not (out_dir / "fingers").exists()
+    assert "fingerprints not written as images" in out
