@@ -142,6 +142,9 @@ def _terminal_auth(session, terminal: Terminal, chip_auth: CheckResult, wanted: 
     if chip_auth.state != CheckState.VALID:
         return fail("it needs a successful Chip Authentication first "
                     f"(chip authentication: {chip_auth.state.value})", "ca_required")
+    if getattr(session, "ca_terminal_public", None) is None:  # chip proved itself in PACE-CAM
+        return fail("Terminal Authentication after PACE-CAM is not supported by cardkit yet "
+                    "(read with --access bac)", "unsupported")
     start = session.stats.apdus
     started = time.perf_counter()
     try:

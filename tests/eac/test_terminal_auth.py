@@ -250,3 +250,10 @@ def test_forged_fingers_after_terminal_auth_fail_passive_auth(chains):
     assert pa.state == CheckState.INVALID and "DG3" in pa.reason
     genuine = read_eac("eac", chains["good"])
     assert passive_check(genuine.files, load_trust_choice(None, sim_default=True))[0].ok
+
+
+def test_pace_cam_chip_gets_a_clear_unsupported_message(chains):
+    """PACE-CAM proves the chip without a CA key exchange: no PK_PCD to sign; said plainly."""
+    card = read_eac("pace-cam", chains["good"])
+    assert card.access == "pace" and card.chip_auth.state == CheckState.VALID
+    assert _failed(card, "unsupported").startswith("Terminal Authentication after PACE-CAM")
