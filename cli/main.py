@@ -21,6 +21,7 @@ def cli(verbose: int) -> None:
 def _register() -> None:
     # Each sub-command lives in its own module; registered here explicitly.
     from .doctor import doctor
+    from .eac import eac_group
     from .face import face_group
     from .finger import finger_group
     from .fixtures import fixtures_group
@@ -32,7 +33,11 @@ def _register() -> None:
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
+<<<<<<< HEAD
                     face_group, finger_group, fixtures_group):
+=======
+                    face_group, fixtures_group, eac_group):
+>>>>>>> main
         cli.add_command(command)
 
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages cardkit needs on Debian/Ubuntu: the PC/SC daemon, the vsmartcard virtual reader
 # driver (used by the tests and by `cardkit sim serve`), headers to build pyscard, and OpenSSL's CLI
-# (the tests build an independent PKI with it).
+# (the tests build an independent PKI with it); for EAC OpenPACE (cvc-create/cvc-print, the
+# independent CV certificate implementation), SoftHSM2 (a PKCS#11 token) and OpenSC (pkcs11-tool).
 # Fingerprint scanners: libfprint + its GObject introspection data (capture through PyGObject;
 # the tests use its virtual_image driver), and the headers + pkg-config PyGObject builds against.
 set -euo pipefail
 PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl
+      openpace softhsm2 opensc  # EAC: cvc-create/cvc-print, a PKCS#11 token, pkcs11-tool
       libfprint-2-2 gir1.2-fprint-2.0 libgirepository1.0-dev libcairo2-dev pkg-config)
 missing=()
 for p in "${PKGS[@]}"; do
