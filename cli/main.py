@@ -33,11 +33,7 @@ def _register() -> None:
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
-<<<<<<< HEAD
-                    face_group, finger_group, fixtures_group):
-=======
-                    face_group, fixtures_group, eac_group):
->>>>>>> main
+                    face_group, finger_group, fixtures_group, eac_group):
         cli.add_command(command)
 
 

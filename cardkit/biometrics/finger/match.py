@@ -19,12 +19,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ...errors import ExitCode, InputError
+from ...errors import BiometricError, ExitCode, InputError
 from ...lds.finger_image import FingerImageRecord, FingerView, finger_name
 from ...results import CheckResult, CheckState
 from .calibration import Calibration, OperatingPoint, load_calibration
 from .extract import ExtractionError, extract_mindtct
-from .image import FingerImage, ImageInput, from_raw, load_finger_image
+from .image import (
+    STANDARD_PPI,
+    FingerImage,
+    ImageInput,
+    as_grey,
+    load_finger_image,
+    to_standard,
+)
 from .mcc import mcc_score
 from .minutiae import FingerTemplate
 from .quality import DEFAULT_THRESHOLDS, QualityIssue, QualityReport, QualityThresholds, assess
@@ -151,16 +158,20 @@ class FingerMatcher:
 
     def prepare_view(self, view: FingerView, record: FingerImageRecord | None = None
                      ) -> Prepared:
-        """A DG3 finger image (19794-4 view) at the record's resolution."""
-        ppi = _record_ppi(record)
-        if record is not None and record.compression in (0, 1):
-            if record.compression == 1:
-                raise InputError("bit-packed finger images are not supported")
-            img = from_raw(view.image_bytes, view.width, view.height, ppi=ppi,
-                           what=f"card finger ({view.finger})")
-            return self.prepare(img, position=view.position, reference=True)
-        return self.prepare(view.image_bytes, ppi=ppi, position=view.position, reference=True,
-                            what=f"card finger ({view.finger})")
+        """A DG3 finger image (19794-4 view, decoded by `finger_images`) at the record's
+        resolution."""
+        if record is None:
+            return self.prepare(view.image_bytes, position=view.position, reference=True,
+                                what=f"card finger ({view.finger})")
+        from ..finger_images import decode_view
+
+        try:
+            pixels = decode_view(view, record).image
+        except BiometricError as exc:
+            raise InputError(f"The card's {exc}") from None
+        img = to_standard(FingerImage(as_grey(pixels, f"card finger ({view.finger})"),
+                                      _record_ppi(record) or STANDARD_PPI, view.finger))
+        return self.prepare(img, position=view.position, reference=True)
 
     # -- comparison -----------------------------------------------------------------------------
 

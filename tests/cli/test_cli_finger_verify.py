@@ -1,0 +1,86 @@
+"""End to end on the virtual card: `cardkit verify --sim eac … --finger IMAGE` reads DG3 after
+Terminal Authentication and matches the live (synthetic) impression against the card's finger;
+another finger does not match; a forger's DG3 (not covered by EF.SOD) carrying the forger's own
+finger is never compared, so the forger's finger cannot 'match'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cardkit.biometrics.finger.extract import available
+from cli.main import cli
+from tests.conftest import need
+
+ROOT = Path(__file__).resolve().parents[2]
+SIM_EAC = ROOT / "cardkit" / "sim" / "data" / "eac"
+TA = ["--terminal-chain", str(SIM_EAC), "--terminal-key", str(SIM_EAC / "is.key.pem")]
+
+
+def run(*args: str) -> tuple[int, str]:
+    r = CliRunner().invoke(cli, list(args))
+    return r.exit_code, r.output + (r.stderr if r.stderr_bytes else "")
+
+
+@pytest.fixture(scope="module")
+def impressions(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    need(available(), "nbis-py not installed (pip install 'cardkit[finger]')")
+    from cardkit.sim import fingerprint_synth as fs
+    from cardkit.sim.personas import get_persona
+
+    d = tmp_path_factory.mktemp("fingers")
+    ident = fs.persona_identity(get_persona("eac"))
+    out = {}
+    for name, (identity, finger) in {"right": (ident, "right-index"),
+                                     "left": (ident, "left-index"),
+                                     "forger": ("079185000777", "right-index")}.items():
+        p = d / f"{name}.png"
+        p.write_bytes(fs.impression_png(identity, finger, 2))
+        out[name] = p
+    return out
+
+
+def test_same_finger_matches_and_another_does_not(impressions) -> None:  # type: ignore[no-untyped-def]
+    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["right"]))
+    assert rc == 0, out
+    assert "[OK  ] finger        match" in out and "GENUINE" in out
+    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["left"]))
+    assert rc == 5, out
+    assert "Fingerprint: NO MATCH" in out
+    # the operator says it is the left index: compared with the card's left index → match
+    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["left"]),
+                  "--finger-position", "left-index", "--json")
+    assert rc == 0, out
+    assert '"card_finger": "left index"' in out
+
+
+def test_best_of_the_cards_fingers_is_reported(impressions) -> None:  # type: ignore[no-untyped-def]
+    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["left"]),
+                  "--best-finger")
+    assert rc == 0, out
+    assert "best of the card's fingers" in out and "(best of 2 fingers)" in out
+
+
+def test_without_terminal_authentication_the_finger_is_not_performed(impressions) -> None:  # type: ignore[no-untyped-def]
+    rc, out = run("verify", "--sim", "eac", "--finger", str(impressions["right"]))
+    assert rc == 7, out
+    assert "Terminal Authentication" in out
+
+
+def test_forged_dg3_with_the_forgers_finger_is_never_compared(impressions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cardkit.sim import card as sim_card
+    from cardkit.sim.personas_ta import finger_dg3
+
+    original = sim_card.VirtualCard.__init__
+
+    def forged(self, *a, **kw):  # type: ignore[no-untyped-def]
+        original(self, *a, **kw)
+        self.files["DG3"] = finger_dg3("079185000777")  # the forger's own fingers
+
+    monkeypatch.setattr(sim_card.VirtualCard, "__init__", forged)
+    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["forger"]))
+    assert rc == 3, out  # not genuine, and the finger is not compared at all
+    assert "Fingerprint: NOT PERFORMED" in out and "finger not compared" in out
+    assert "Fingerprint: MATCH" not in out
