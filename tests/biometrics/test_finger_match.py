@@ -184,6 +184,19 @@ def test_libfprint_virtual_image_capture_flows_into_a_match(fvc, matcher, tmp_pa
         assert np.array_equal(img.pixels, px)
         ref = matcher.prepare(_img(fvc, "fvc2002/DB1_B", 103, 1), reference=True)
         assert matcher.compare(ref, matcher.prepare(img)).state is CheckState.MATCH
+        # the same through `cardkit finger capture`, and `cardkit doctor` lists the scanner
+        from cardkit.doctor import fingerprint_scanner_check
+        from cli.main import cli
+
+        check = fingerprint_scanner_check()
+        assert check.status.value == "ok" and "virtual_image" in check.detail
+        out = tmp_path / "capture.png"
+        threading.Thread(target=push, daemon=True).start()
+        r = CliRunner().invoke(cli, ["finger", "capture", "--out", str(out), "--timeout", "20"])
+        assert r.exit_code == 0, r.output
+        assert oct(out.stat().st_mode & 0o777) == "0o600"
+        back = matcher.prepare(load_finger_image(out))
+        assert matcher.compare(ref, back).state is CheckState.MATCH
     finally:
         os.environ.pop("FP_VIRTUAL_IMAGE", None)
 
