@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip setuptools wheel
-	$(BIN)/pip install -q -e '.[face,dev]'
+	$(BIN)/pip install -q -e '.[face,counter,dev]'
 	touch $(STAMP)
 
 demo: install

@@ -24,6 +24,7 @@ def _register() -> None:
     from .face import face_group
     from .fixtures import fixtures_group
     from .inspect import inspect_cmd
+    from .qr import qr_cmd
     from .read import read_cmd
     from .readers import readers
     from .sim import sim
@@ -31,7 +32,7 @@ def _register() -> None:
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
-                    face_group, fixtures_group):
+                    face_group, fixtures_group, qr_cmd):
         cli.add_command(command)
 
 

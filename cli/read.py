@@ -131,8 +131,11 @@ def gating_checks(run: ReadRun) -> list[CheckResult]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write COM.bin, SOD.bin, DG*.bin (raw), face.jpg/.jp2 and report.json here.")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["text", "report", "json", "fhir"]),
+              default=None, help="Output: text; report (= --json, the full report); json (flat "
+              "clinic record); fhir (HL7 FHIR R4 Patient).")
 @handle_errors
-def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
+def read_cmd(out: Path | None, json_out: bool, fmt: str | None, **opts: Any) -> None:
     """Read a chip ID card or passport and verify it.
 
     \b
@@ -141,11 +144,16 @@ def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
       cardkit read --id 001093000001 --dob 1993-01-05 --expiry 2033-01-05
       cardkit read --fixture fixtures/default-bac.json --out dump/
     """
-    opts["json"] = json_out
+    fmt = fmt or ("report" if json_out else "text")
+    opts["json"] = json_out = fmt != "text"
     run = run_read(opts)
     if out is not None:
         write_out(out, run)
-    if json_out:
+    if fmt in ("json", "fhir"):
+        from cardkit.clinic import fhir_patient, flat_record
+
+        echo_json(fhir_patient(run.report) if fmt == "fhir" else flat_record(run.report))
+    elif json_out:
         echo_json(run.report)
     else:
         click.echo(render_summary(run.report))
