@@ -24,6 +24,7 @@ def _register() -> None:
     from .face import face_group
     from .fixtures import fixtures_group
     from .inspect import inspect_cmd
+    from .log import log_group
     from .qr import qr_cmd
     from .read import read_cmd
     from .readers import readers
@@ -32,7 +33,7 @@ def _register() -> None:
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
-                    face_group, fixtures_group, qr_cmd):
+                    face_group, fixtures_group, qr_cmd, log_group):
         cli.add_command(command)
 
 
