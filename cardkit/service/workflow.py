@@ -176,12 +176,16 @@ def verify_card(req: CardRequest, trust: TrustChoice, emit: Emit) -> Outcome:
     t0 = time.perf_counter()
     transport = PcscTransport(req.reader, wait=req.wait)
     done_files: list[str] = []
+    shown = [10]
 
     def progress(name: str, done: int, total: int) -> None:
-        if done >= total and name not in done_files:
+        before = len([f for f in done_files if f != name])
+        frac = done / total if total else 1.0
+        if frac >= 1 and name not in done_files:
             done_files.append(name)
-        pct = 10 + min(60, int(60 * (len(done_files) + (done / total if total else 1)) / 8))
-        emit("reading", pct, file=name, file_percent=int(100 * done / total) if total else 100)
+        # ~8 files on a CCCD; the bar never goes back.
+        shown[0] = max(shown[0], 10 + min(60, int(60 * (before + frac) / 8)))
+        emit("reading", shown[0], file=name, file_percent=int(100 * frac))
 
     with transport:
         emit("card_found", 5)
