@@ -1,0 +1,104 @@
+"""The service without a card: token rule, dump uploads (multipart and zip) with size limits, QR
+decoding, local /docs. In-process ASGI client (fast); the card paths are in test_service_e2e."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+import segno
+from fastapi.testclient import TestClient
+
+from cardkit.errors import InputError
+from cardkit.qr import encode_cccd_qr
+from cardkit.service.app import ServiceConfig, create_app
+from cardkit.sim.personas import get_persona
+
+from .test_qr import SYNTHETIC
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app(ServiceConfig(sim_trust=True, audit_url="",
+                                               max_upload_bytes=2_000_000)))
+
+
+def _multipart(persona: str) -> list[tuple[str, tuple[str, bytes, str]]]:
+    files = get_persona(persona).files
+    return [("files", (f"{n}.bin", d, "application/octet-stream")) for n, d in files.items()]
+
+
+def test_non_loopback_needs_a_token() -> None:
+    with pytest.raises(InputError, match="bearer token"):
+        create_app(ServiceConfig(host="0.0.0.0", audit_url=""))
+    c = TestClient(create_app(ServiceConfig(host="0.0.0.0", token="s3cret", audit_url="")))
+    assert c.get("/api/readers").status_code == 401
+    assert c.get("/api/readers", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert c.post("/api/dumps/verify", files=_multipart("default")).status_code == 401
+    r = c.post("/api/dumps/verify", files=_multipart("default"),
+               headers={"Authorization": "Bearer s3cret"})
+    assert r.status_code == 200
+    assert c.get("/api/health").status_code == 200  # no data in it
+
+
+def test_dump_upload_multipart_and_zip(client: TestClient) -> None:
+    r = client.post("/api/dumps/verify", files=_multipart("default"))
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    assert rep["verdict"]["label"] == "VERIFIED" and rep["checks"]["chip"]["state"] == \
+        "unverifiable"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in get_persona("forged-dg").files.items():
+            z.writestr(f"dump/EF_{n}.bin", d)
+    r = client.post("/api/dumps/verify", files=[("files", ("dump.zip", buf.getvalue(),
+                                                           "application/zip"))])
+    assert r.status_code == 200
+    assert r.json()["verdict"]["label"] == "REJECTED"
+    assert r.json()["verdict"]["failed_check"] == "passive_auth"
+    # The bank policy needs the chip and a face: a dump alone cannot be VERIFIED under it.
+    r = client.post("/api/dumps/verify", files=_multipart("default"), data={"policy": "bank"})
+    assert r.json()["verdict"]["label"] == "INCOMPLETE"
+
+
+def test_upload_limits(client: TestClient) -> None:
+    big = [("files", ("DG2.bin", b"\0" * 2_100_000, "application/octet-stream"))]
+    assert client.post("/api/dumps/verify", files=big).status_code == 413
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("DG2.bin", b"\0" * 50_000_000)  # ~50 KB compressed
+    r = client.post("/api/dumps/verify", files=[("files", ("d.zip", bomb.getvalue(),
+                                                           "application/zip"))])
+    assert r.status_code == 413
+    r = client.post("/api/dumps/verify", files=[("files", ("d.zip", b"PK\x03\x04junk",
+                                                           "application/zip"))])
+    assert r.status_code == 422
+    r = client.post("/api/dumps/verify", files=[("files", ("DG1.bin", b"\x61\x00", "x"))])
+    assert r.status_code == 422 and "SOD" in r.json()["detail"]
+
+
+def test_qr_endpoint_and_key_rules(client: TestClient, tmp_path: Path) -> None:
+    png = tmp_path / "qr.png"
+    segno.make(encode_cccd_qr(SYNTHETIC), encoding="utf-8").save(str(png), scale=6)
+    r = client.post("/api/qr", files={"image": ("f.png", png.read_bytes(), "image/png")})
+    assert r.status_code == 200 and r.json()["can"] == "000001"
+    assert r.json()["full_name"] == "Nguyễn Văn An"
+    r = client.post("/api/qr", files={"image": ("f.png", b"nope", "image/png")})
+    assert r.status_code == 422 and "not an image" in r.json()["detail"]
+    r = client.post("/api/verifications", json={"reader": "x", "key": {"id_number": "12"}})
+    assert r.status_code == 422 and "12 digits" in r.json()["detail"]
+
+
+def test_docs_and_page_are_local(client: TestClient) -> None:
+    docs = client.get("/docs").text
+    assert "/static/swagger/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert "/api/verifications" in client.get("/openapi.json").json()["paths"]
+    page = client.get("/").text
+    assert 'lang="vi"' in page and "Xác minh CCCD tại quầy" in page
+    for asset in ("/static/app.js", "/static/app.css"):
+        text = client.get(asset).text
+        assert "http://" not in text and "https://" not in text
+    assert "http" not in page.replace('http-equiv', '')
