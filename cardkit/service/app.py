@@ -37,6 +37,8 @@ from .messages import ERRORS, GENERIC_ERROR
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+PAGE_CSP = ("default-src 'self'; img-src 'self' blob:; media-src 'self' blob: mediastream:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 @dataclass
@@ -211,7 +213,10 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+        # The page shows what the card sends (names, portrait): no inline script, no other origin.
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                            headers={"Content-Security-Policy": PAGE_CSP,
+                                     "X-Content-Type-Options": "nosniff"})
 
     _mount_swagger(app)  # before /static, which would shadow /static/swagger
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -343,7 +348,10 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         data, mime = job.outcome.portrait, job.outcome.portrait_mime or "image/jpeg"
         if mime != "image/jpeg":
             data, mime = _to_jpeg(data), "image/jpeg"
-        return Response(data, media_type=mime, headers={"Cache-Control": "no-store"})
+        # The chip chose these bytes: never let a browser sniff them as anything but an image.
+        return Response(data, media_type=mime, headers={
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'"})
 
     @app.get("/api/verifications/{job_id}/patient", tags=["clinic"], dependencies=api)
     def patient(job_id: str, format: str = "fhir") -> dict[str, Any]:  # noqa: A002

@@ -102,3 +102,40 @@ def test_docs_and_page_are_local(client: TestClient) -> None:
         text = client.get(asset).text
         assert "http://" not in text and "https://" not in text
     assert "http" not in page.replace('http-equiv', '')
+
+
+def test_page_is_locked_to_its_origin(client: TestClient) -> None:
+    """The page renders what a (possibly hostile) chip sends: no inline script may run, nothing
+    loads from elsewhere; the portrait is never sniffed as HTML."""
+    r = client.get("/")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    js = client.get("/static/app.js").text
+    assert "innerHTML = \"\"" in js and ".innerHTML =" not in js.replace('innerHTML = ""', "")
+
+
+def test_slow_upload_is_cut_off() -> None:
+    """A client that trickles its body is answered 408 within the upload time limit."""
+    import asyncio
+
+    from cardkit.service.app import UploadLimits
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[dict] = []
+
+    async def receive():  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.2)
+        return {"type": "http.request", "body": b"x", "more_body": True}
+
+    async def send(msg):  # type: ignore[no-untyped-def]
+        sent.append(msg)
+
+    limits = UploadLimits(app, max_bytes=1000, seconds=0.5)
+    asyncio.run(limits({"type": "http", "method": "POST", "headers": []}, receive, send))
+    assert sent[0]["status"] == 408
