@@ -160,4 +160,16 @@ def test_teller_page_full_verification_keyboard_only(pcscd_vpcd, face_persona, b
         assert not d.find_element(By.ID, "camera").is_displayed()
         assert d.find_element(By.ID, "verdict").is_displayed()
         d.save_screenshot(str(ARTIFACTS / "teller-print-vi.png"))
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
+        # Next customer: a cloned chip. Same key; the verdict turns red with the reason.
+        with card_on_reader(pcscd_vpcd, reader, "clone"):
+            d.find_element(By.ID, "verify").send_keys(Keys.ENTER)
+            _wait(d, lambda d: d.find_element(By.ID, "verdict").get_attribute("data-verdict")
+                  == "REJECTED", what="REJECTED verdict")
+        text = d.find_element(By.ID, "verdict").text
+        assert "TỪ CHỐI" in text and "sao chép" in text and "Không chấp nhận thẻ" in text
+        badge = d.find_element(By.CSS_SELECTOR, "#badges .badge[data-check=chip]")
+        assert badge.get_attribute("data-state") == "invalid" and "bad" in badge.get_attribute(
+            "class")
+        d.save_screenshot(str(ARTIFACTS / "teller-rejected-clone-vi.png"))
     assert (ARTIFACTS / "teller-verified-vi.png").stat().st_size > 10_000
