@@ -10,24 +10,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from cardkit.sim.personas import get_persona, register_persona
 
 
 def portrait_jpeg(path: Path) -> bytes:
-    """A chip-like portrait (240×320 JPEG) cut from a photo."""
-    img = cv2.imread(str(path))
-    h, w = img.shape[:2]
-    scale = 320 / h
-    img = cv2.resize(img, (int(w * scale), 320), interpolation=cv2.INTER_AREA)
-    x0 = max(0, (img.shape[1] - 240) // 2)
-    img = np.ascontiguousarray(img[:, x0:x0 + 240])
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    assert ok
-    return buf.tobytes()
+    """A chip-like portrait (240×320 JPEG) cut from a photo (the CLI verify tests' cut)."""
+    from tests.cli.test_cli_verify import _portrait
+
+    return _portrait(path, ".jpg")
 
 
 @pytest.fixture(scope="session")
