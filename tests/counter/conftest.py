@@ -79,3 +79,17 @@ def card_on_reader(harness, reader: str, persona: str) -> Iterator[None]:  # typ
         stop.set()
         thread.join(3)
         harness.wait_card(reader, present=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_data_dir(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The audit site secret (and default DB) go to a temporary data folder, not $HOME."""
+    import os
+
+    before = os.environ.get("CARDKIT_DATA_DIR")
+    os.environ["CARDKIT_DATA_DIR"] = str(tmp_path_factory.mktemp("cardkit-data"))
+    yield
+    if before is None:
+        os.environ.pop("CARDKIT_DATA_DIR", None)
+    else:
+        os.environ["CARDKIT_DATA_DIR"] = before

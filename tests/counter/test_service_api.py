@@ -139,3 +139,29 @@ def test_slow_upload_is_cut_off() -> None:
     limits = UploadLimits(app, max_bytes=1000, seconds=0.5)
     asyncio.run(limits({"type": "http", "method": "POST", "headers": []}, receive, send))
     assert sent[0]["status"] == 408
+
+
+def test_key_forms() -> None:
+    from cardkit.icao.keys import CanKey, MrzKey
+    from cardkit.service.app import KeyIn, access_key
+
+    qr_text = encode_cccd_qr(SYNTHETIC)
+    assert access_key(KeyIn(qr_text=qr_text)) == CanKey("000001")
+    assert isinstance(access_key(KeyIn(qr_text=qr_text, date_of_expiry="05/01/2033")), MrzKey)
+    assert access_key(KeyIn(id_number="001093000001")) == CanKey("000001")
+    assert access_key(KeyIn(id_number="001093000001", date_of_birth="05/01/1993",
+                            date_of_expiry="2033-01-05")) == get_persona("default").mrz_key
+    with pytest.raises(InputError):
+        access_key(KeyIn(can="12ab56"))
+    with pytest.raises(InputError, match="scan the QR"):
+        access_key(KeyIn())
+
+
+def test_serve_refuses_a_network_address_without_token() -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    r = CliRunner(env={"CARDKIT_SERVE_TOKEN": None}).invoke(
+        cli, ["serve", "--host", "0.0.0.0", "--no-audit"])
+    assert r.exit_code == 2 and "bearer token" in r.stderr and "Traceback" not in r.output
