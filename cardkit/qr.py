@@ -148,26 +148,22 @@ def _first_cccd(texts: list[str]) -> CccdQr | None:
 
 
 def decode_image(source: str | Path | bytes | np.ndarray) -> CccdQr:
-    """Find and parse the CCCD QR in an image file, encoded image bytes, or an array."""
-    import cv2
+    """Find and parse the CCCD QR in an image file, encoded image bytes, or an array (decoded
+    by the face module's bounded loader: size and pixel count limited)."""
+    from .biometrics.face.image import load_image
 
-    if isinstance(source, np.ndarray):
-        frame = source
-    else:
-        if isinstance(source, str | Path):
-            p = Path(source)
-            if not p.is_file():
-                raise QrError(f"{p}: image file not found")
-            if p.stat().st_size > MAX_IMAGE_BYTES:
-                raise QrError(f"{p}: image larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
-            data = p.read_bytes()
-        else:
-            data = source
-        if len(data) > MAX_IMAGE_BYTES:
-            raise QrError("image too large")
-        frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise QrError("the file is not an image cardkit can read (JPEG, PNG …)")
+    if isinstance(source, str | Path):
+        p = Path(source)
+        if not p.is_file():
+            raise QrError(f"{p}: image file not found")
+        if p.stat().st_size > MAX_IMAGE_BYTES:
+            raise QrError(f"{p}: image larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+    elif isinstance(source, bytes) and len(source) > MAX_IMAGE_BYTES:
+        raise QrError("image too large")
+    try:
+        frame = load_image(source, "image")
+    except InputError as exc:
+        raise QrError(str(exc)) from None
     qr = _first_cccd(decode_texts(frame))
     if qr is None:
         raise QrError("no QR code found in the image — hold the card's front to the camera, "
