@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .private_files import write_private
 
 GENESIS = "0" * 64
 EXPORT_VERSION = 1
@@ -80,18 +81,14 @@ class AuditConfig:
         return cls(url, secret, mode, days)
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
 def _site_secret(path: Path) -> bytes:
     if path.is_file():
-        return bytes.fromhex(path.read_text().strip())
-    _private_dir(path.parent)
+        try:
+            return bytes.fromhex(path.read_text().strip())
+        except ValueError:
+            raise AuditError(f"{path}: not a hex site secret") from None
     value = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(value.hex() + "\n")
+    write_private(path, value.hex() + "\n")
     return value
 
 
@@ -186,9 +183,8 @@ class AuditLog:
         self._sqlite_path: Path | None = None
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             self._sqlite_path = Path(url.database)
-            _private_dir(self._sqlite_path.parent)
             if not self._sqlite_path.exists():
-                os.close(os.open(self._sqlite_path, os.O_WRONLY | os.O_CREAT, 0o600))
+                write_private(self._sqlite_path, b"")  # SQLite takes an empty file as a new DB
         try:
             self.engine = sa.create_engine(url, future=True)
             self._meta, self.table = _tables()

@@ -7,7 +7,6 @@ records past the retention period and leaves a purge record in the chain.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import click
 
 from cardkit.audit import AuditConfig, AuditError, AuditLog, verify_export
 from cardkit.errors import ExitCode
+from cardkit.private_files import write_private
 
 from .common import echo_json, exit_with, handle_errors
 
@@ -88,10 +88,7 @@ def show_cmd(record_id: int, url: str | None, as_json: bool) -> None:
 def export_cmd(url: str | None, output: Path) -> None:
     """Write every record with its hash chain and an HMAC (site secret) to a 0600 JSON file."""
     data = _open(url).export()
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=1)
+    write_private(output, json.dumps(data, ensure_ascii=False, indent=1))
     click.echo(f"exported {len(data['records'])} records → {output}")
 
 

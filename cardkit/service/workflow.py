@@ -149,20 +149,29 @@ def judge(files: dict[str, bytes], *, trust: TrustChoice, policy: str,
     doc = parse_document(files)
     emit("checking_signature", 85)
     t = time.perf_counter()
-    pa, _ = passive_check(files, trust)
+    pa, passive = passive_check(files, trust)
     durations["passive_auth"] = time.perf_counter() - t
+    authenticated = list(passive.authenticated_dgs)
     face = doc.portrait
-    portrait = face.image_bytes if face is not None else None
+    # Only a portrait EF.SOD vouches for is the holder's: a forger's DG2 is neither compared nor
+    # shown to the teller as "the photo on the chip".
+    portrait = face.image_bytes if face is not None and 2 in authenticated else None
     emit("face", 92)
     t = time.perf_counter()
-    face_check = _face_check(portrait, face_image, operating_point)
+    if face is not None and portrait is None:
+        face_check = CheckResult("face", CheckState.NOT_PERFORMED,
+                                 "the chip portrait (DG2) is not covered by the issuer's "
+                                 "signature: face not compared")
+    else:
+        face_check = _face_check(portrait, face_image, operating_point)
     durations["face"] = time.perf_counter() - t
     checks = [pa, *chip, face_check]
-    report = build_report(doc, source=source, checks=checks, skipped=skipped)
+    report = build_report(doc, source=source, checks=checks, skipped=skipped,
+                          authenticated=authenticated)
     gating = [c for c in checks if c.name not in ("chip_auth", "active_auth")]
     report["verdict"] = verdict(gating, policy)
     report["durations"] = {k: round(v, 4) for k, v in durations.items()}
-    return Outcome(report, portrait, face.mime if face is not None else None, durations,
+    return Outcome(report, portrait, face.mime if portrait is not None else None, durations,
                    files.get("SOD"))
 
 

@@ -165,3 +165,24 @@ def test_serve_refuses_a_network_address_without_token() -> None:
     r = CliRunner(env={"CARDKIT_SERVE_TOKEN": None}).invoke(
         cli, ["serve", "--host", "0.0.0.0", "--no-audit"])
     assert r.exit_code == 2 and "bearer token" in r.stderr and "Traceback" not in r.output
+
+
+@pytest.mark.face
+def test_portrait_not_covered_by_sod_is_never_compared(client: TestClient, face_persona: str,
+                                                       faces: Path) -> None:
+    """A forger's DG2 (EF.SOD does not list it) with the customer's own face: no match is
+    claimed, the verdict is REJECTED, and the unauthenticated data is kept apart."""
+    from cardkit.sim.issuer import encode_sod
+    from cardkit.sim.pki import dsc
+
+    files = dict(get_persona(face_persona).files)
+    files["SOD"] = encode_sod({"DG1": files["DG1"]}, dsc("rsa"))
+    parts = [("files", (f"{n}.bin", d, "application/octet-stream")) for n, d in files.items()]
+    parts.append(("face", ("me.jpg", (faces / "barack_obama" / "3.jpg").read_bytes(),
+                           "image/jpeg")))
+    rep = client.post("/api/dumps/verify", files=parts, data={"policy": "clinic"}).json()
+    assert rep["checks"]["face"]["state"] == "not_performed"
+    assert "not covered by the issuer's signature" in rep["checks"]["face"]["reason"]
+    assert rep["verdict"]["label"] == "REJECTED"
+    assert rep["portrait"]["authenticated"] is False
+    assert "DG2" in rep["unauthenticated"]["data_groups"]
