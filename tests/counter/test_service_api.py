@@ -186,3 +186,16 @@ def test_portrait_not_covered_by_sod_is_never_compared(client: TestClient, face_
     assert rep["verdict"]["label"] == "REJECTED"
     assert rep["portrait"]["authenticated"] is False
     assert "DG2" in rep["unauthenticated"]["data_groups"]
+
+
+def test_page_texts_exist_in_vietnamese_and_english() -> None:
+    import re
+
+    static = Path(__file__).resolve().parents[2] / "cardkit" / "service" / "static"
+    js = (static / "app.js").read_text("utf-8")
+    vi = js[js.index("  vi: {"):js.index("  en: {")]
+    en = js[js.index("  en: {"):js.index("\n};")]
+    keys = [set(re.findall(r"(?:^\s+|, )(\w+): \"", part, re.M)) for part in (vi, en)]
+    assert keys[0] == keys[1], keys[0] ^ keys[1]
+    used = set(re.findall(r'data-i18n="(\w+)"', (static / "index.html").read_text("utf-8")))
+    assert used <= keys[0], used - keys[0]

@@ -147,6 +147,7 @@ def test_teller_page_full_verification_keyboard_only(pcscd_vpcd, face_persona, b
         assert d.execute_script(
             "const i = document.getElementById('portrait'); return i.complete && i.naturalWidth")
         assert d.execute_script("return document.getElementById('camera').videoWidth") == 960
+        assert d.find_element(By.ID, "fhir").text == "Tải hồ sơ cho bệnh viện (FHIR)"
         d.save_screenshot(str(ARTIFACTS / "teller-verified-vi.png"))
         # English switch.
         d.find_element(By.ID, "lang").send_keys(Keys.ENTER)

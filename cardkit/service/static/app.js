@@ -11,7 +11,7 @@ const T = {
     f_id: "Số định danh cá nhân", f_dob: "Ngày sinh", f_expiry: "Có giá trị đến",
     f_can: "hoặc CAN (6 số)", go_h: "3. Đặt thẻ và xác minh", verify: "Xác minh thẻ",
     camera_h: "Ảnh trên chip và camera tại quầy", chip_photo: "Ảnh trên chip",
-    live_photo: "Camera tại quầy (trực tiếp)", lang: "English",
+    live_photo: "Camera tại quầy (trực tiếp)", lang: "English", fhir: "Tải hồ sơ cho bệnh viện (FHIR)",
     no_reader: "Không có đầu đọc", scanning: "Đưa mặt trước của thẻ (mã QR) vào camera…",
     qr_ok: "Đã đọc mã QR: ", qr_fail: "Chưa thấy mã QR — giữ thẻ phẳng, gần camera",
     no_camera: "Không mở được camera: ", busy: "Đầu đọc đang bận với thẻ khác — chờ xong rồi thử lại",
@@ -36,7 +36,7 @@ const T = {
     f_id: "ID number (12 digits)", f_dob: "Date of birth", f_expiry: "Date of expiry",
     f_can: "or CAN (6 digits)", go_h: "3. Tap the card and verify", verify: "Verify card",
     camera_h: "Chip photo and counter camera", chip_photo: "Photo on the chip",
-    live_photo: "Counter camera (live)", lang: "Tiếng Việt",
+    live_photo: "Counter camera (live)", lang: "Tiếng Việt", fhir: "Download for the hospital (FHIR)",
     no_reader: "No reader", scanning: "Hold the card's front (QR code) to the camera…",
     qr_ok: "QR code read: ", qr_fail: "No QR code yet — hold the card flat, close to the camera",
     no_camera: "Camera cannot be opened: ", busy: "The reader is busy with another card — wait and retry",
@@ -55,6 +55,7 @@ const T = {
 let lang = localStorage.getItem("cardkit-lang") || "vi";
 let last = null;  // last result, re-rendered on language switch
 let lastEvent = null;
+let lastJob = null;
 const $ = (id) => document.getElementById(id);
 const t = (k) => (T[lang][k] !== undefined ? T[lang][k] : k);
 
@@ -199,6 +200,7 @@ async function verify(e) {
     const r = await api("/api/verifications", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     if (r.status === 409) { $("progress-msg").textContent = t("busy"); return; }
     if (!r.ok) { $("progress-msg").textContent = (r.body && r.body.detail) ? JSON.stringify(r.body.detail) : String(r.status); return; }
+    lastJob = r.body.id;
     await followEvents(r.body.id);
     const res = await api("/api/verifications/" + r.body.id);
     $("portrait").removeAttribute("src");
@@ -265,6 +267,18 @@ function render(res) {
   v.focus();
 }
 
+async function downloadFhir() {
+  if (!lastJob) return;
+  const r = await fetch("/api/verifications/" + lastJob + "/patient?format=fhir", { headers: headers() });
+  if (!r.ok) return;
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([await r.text()], { type: "application/fhir+json" }));
+  a.download = "patient.fhir.json";
+  a.click();
+  URL.revokeObjectURL(a.href);
+}
+
+$("fhir").addEventListener("click", downloadFhir);
 $("lang").addEventListener("click", () => { lang = lang === "vi" ? "en" : "vi"; localStorage.setItem("cardkit-lang", lang); applyLang(); });
 $("print").addEventListener("click", () => window.print());
 $("refresh").addEventListener("click", loadReaders);
