@@ -1,4 +1,5 @@
-"""One report model (JSON-ready dicts) used by the CLI, the audit trail and integrators.
+"""The one report model: a verification result as a JSON-ready dict (report version 2), used by
+the CLI, the service, the audit trail and integrators. Schema: cardkit/data/report.schema.json.
 
 Never carries the access key, session keys or biometric data (the portrait is described, not
 embedded; `--out` writes it to its own file).
@@ -6,15 +7,19 @@ embedded; `--out` writes it to its own file).
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .checks import teller_message
 from .document import Document
-from .results import CheckResult, CheckState
 
-REPORT_VERSION = 1
+if TYPE_CHECKING:
+    from .verify import VerificationResult
+
+REPORT_VERSION = 2
+SCHEMA = Path(__file__).resolve().parent / "data" / "report.schema.json"
 
 
 def file_summary(files: dict[str, bytes]) -> dict[str, Any]:
@@ -38,42 +43,29 @@ def portrait_summary(doc: Document) -> dict[str, Any] | None:
             "bytes": len(face.image_bytes)}
 
 
-def overall_verdict(checks: list[CheckResult]) -> CheckResult:
-    """The one line a teller reads: invalid beats unverifiable beats valid."""
-    invalid = [c for c in checks if c.state in (CheckState.INVALID, CheckState.NO_MATCH)]
-    if invalid:
-        return CheckResult("verdict", CheckState.INVALID, invalid[0].reason)
-    unsure = [c for c in checks if c.state in (CheckState.UNVERIFIABLE, CheckState.NOT_PERFORMED)]
-    if unsure:
-        return CheckResult("verdict", CheckState.UNVERIFIABLE,
-                           "; ".join(f"{c.name}: {c.reason}" for c in unsure))
-    return CheckResult("verdict", CheckState.VALID, "all checks passed")
-
-
-def build_report(
-    doc: Document,
-    *,
-    source: dict[str, Any],
-    checks: list[CheckResult],
-    skipped: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    verdict = overall_verdict(checks)
+def build_report(result: VerificationResult) -> dict[str, Any]:
+    doc = result.document
+    snap = result.trust.snapshot
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "cardkit": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "source": source,
-        "holder": doc.holder_identity(),
+        "created": result.created.isoformat(),
+        "verdict": result.decision.to_dict(),
+        "policy": result.policy.to_dict(),
+        "source": result.source,
+        "identity": result.identity.to_dict(),
+        "identity_sources": dict(sorted(result.identity.sources.items())),
+        "authenticated_fields": sorted(result.identity.authenticated),
         "portrait": portrait_summary(doc),
+        "checks": {name: {**c.to_dict(), "message": teller_message(c, result.checks).render()}
+                   for name, c in result.checks.items()},
+        "steps": [{"step": s.name, "seconds": s.seconds} for s in result.steps],
+        "trust": {"kind": result.trust.kind, "label": result.trust.label,
+                  "master_list": snap.to_dict() if snap is not None else None},
         "files": file_summary(doc.files),
-        "skipped": dict(skipped or {}),
+        "skipped": dict(result.card.skipped) if result.card else {},
         "parse_errors": dict(doc.parse_errors),
-        "checks": {c.name: c.to_dict() for c in checks},
-        "verdict": verdict.to_dict(),
+        "warnings": list(result.warnings),
+        "lds_version": doc.com.lds_version if doc.com is not None else None,
     }
-    if doc.com is not None:
-        report["lds_version"] = doc.com.lds_version
-    if extra:
-        report.update(extra)
     return report

@@ -10,12 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from cardkit.errors import FixtureError
-from cardkit.fixtures import load_fixture
 from cardkit.rand import ReplayRandom
 from cardkit.read import read_card
+from cardkit.sim.pki import sim_trust_paths
+from cardkit.transport.fixtures import load_fixture
 from cardkit.transport.replay import ReplayTransport
-from cli.main import cli
-from cli.source import _key_from_meta
+from cardkit_cli.main import cli
+from cardkit_cli.source import _key_from_meta
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 EXPECTED = {
@@ -47,17 +48,33 @@ def test_replay_is_byte_exact(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cli_replay_verdict(name: str) -> None:
-    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json"])
+    """Replays verified against the virtual card's test CSCA, named by the user (`--trust`)."""
+    trust = [a for p in sim_trust_paths() for a in ("--trust", str(p))]
+    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json",
+                                      *trust])
     code, _ = EXPECTED[name]
     assert result.exit_code == code, result.output
     report = json.loads(result.stdout)
-    assert report["verdict"]["state"] == ("valid" if code == 0 else "invalid")
+    assert report["verdict"]["result"] == ("verified" if code == 0 else "rejected")
+    assert report["trust"]["kind"] == "user"
+    reasons = [r["message"] for r in report["verdict"]["reasons"]]
     if name == "clone.json":
-        assert "CLONED OR FORGED CHIP" in report["verdict"]["reason"]
+        assert reasons == ["the chip is a copy or a forgery"]
         assert report["checks"]["chip_auth"]["state"] == "invalid"
         assert report["checks"]["active_auth"]["state"] == "invalid"
     if name == "forged-dg.json":
-        assert "DG13" in report["verdict"]["reason"]
+        assert reasons == ["the card data was changed after the card was issued"]
+        assert "DG13" in report["checks"]["passive_auth"]["reason"]
+
+
+def test_fixture_without_trust_uses_the_bundled_list_not_the_test_csca() -> None:
+    """A fixture never selects trust: without --trust the virtual card's TEST CSCA is not used."""
+    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / "default-bac.json"),
+                                      "--json"])
+    report = json.loads(result.stdout)
+    assert report["trust"]["kind"] in ("bundled", "local")
+    assert report["checks"]["passive_auth"]["state"] != "valid"
+    assert result.exit_code in (3, 6) and report["verdict"]["result"] != "verified"
 
 
 def test_divergence_names_the_apdu(tmp_path: Path) -> None:

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import FixtureError
-from .rand import Draw
-from .transport.base import TransportInfo
+from ..errors import FixtureError
+from ..rand import Draw
+from .base import TransportInfo
 
 FORMAT = "cardkit-fixture"
 VERSION = 1
