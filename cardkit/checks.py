@@ -104,6 +104,9 @@ def teller_message(check: CheckResult,
                 return Message(N_("the card expired on {date} — ask for a valid document"),
                                {"date": details["date_of_expiry"]})
             return Message(N_("the card is not valid"))
+        if details.get("key_covered_by_sod") is False:
+            return Message(N_("the chip's key is not covered by the issuer's signature — the chip "
+                              "is a copy or a forgery"))
         return Message({
             CheckName.CHIP_AUTHENTIC: N_("the chip is a copy or a forgery"),
             CheckName.CHIP_AUTH: N_("the chip is a copy or a forgery"),

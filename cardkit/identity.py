@@ -49,8 +49,11 @@ class Identity:
     def is_authenticated(self, name: str) -> bool:
         return name in self.authenticated
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: self.fields.get(k) for k in FIELDS}
+    def to_dict(self, authenticated_only: bool = False) -> dict[str, Any]:
+        """Every field (None where the chip does not say); `authenticated_only`: None also where
+        the value is not covered by a valid issuer signature."""
+        return {k: (self.fields.get(k) if not authenticated_only or k in self.authenticated
+                    else None) for k in FIELDS}
 
 
 def split_vn_name(full: str | None) -> tuple[str | None, str | None, str | None]:

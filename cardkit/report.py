@@ -43,9 +43,31 @@ def portrait_summary(doc: Document) -> dict[str, Any] | None:
             "bytes": len(face.image_bytes)}
 
 
+UNAUTHENTICATED_WARNING = ("NOT covered by the issuer's signature (not listed in EF.SOD, hash "
+                           "mismatch or invalid signature): do not use")
+
+
+def _dg_number(name: str) -> int | None:
+    return int(name[2:]) if name.startswith("DG") and name[2:].isdigit() else None
+
+
 def build_report(result: VerificationResult) -> dict[str, Any]:
+    """Only authenticated data is the holder's (`identity`): what the SOD does not vouch for is
+    kept apart under `unauthenticated`, marked, never as verified data (README, "What GENUINE
+    means")."""
     doc = result.document
     snap = result.trust.snapshot
+    ident = result.identity
+    good = set(result.passive.authenticated_dgs) if result.passive is not None else set()
+    read_dgs = sorted(n for n in map(_dg_number, doc.files) if n is not None)
+    portrait = portrait_summary(doc)
+    if portrait is not None:
+        portrait["authenticated"] = 2 in good
+    untrusted = {k: v for k, v in ident.fields.items() if not ident.is_authenticated(k)}
+    unauth = None
+    if untrusted or any(n not in good for n in read_dgs):
+        unauth = {"data_groups": [f"DG{n}" for n in read_dgs if n not in good],
+                  "warning": UNAUTHENTICATED_WARNING, "identity": untrusted}
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "cardkit": __version__,
@@ -53,10 +75,12 @@ def build_report(result: VerificationResult) -> dict[str, Any]:
         "verdict": result.decision.to_dict(),
         "policy": result.policy.to_dict(),
         "source": result.source,
-        "identity": result.identity.to_dict(),
-        "identity_sources": dict(sorted(result.identity.sources.items())),
-        "authenticated_fields": sorted(result.identity.authenticated),
-        "portrait": portrait_summary(doc),
+        "identity": ident.to_dict(authenticated_only=True),
+        "identity_sources": dict(sorted(ident.sources.items())),
+        "authenticated_fields": sorted(ident.authenticated),
+        "unauthenticated": unauth,
+        "data_groups": {f"DG{n}": {"authenticated": n in good} for n in read_dgs},
+        "portrait": portrait,
         "checks": {name: {**c.to_dict(), "message": teller_message(c, result.checks).render()}
                    for name, c in result.checks.items()},
         "steps": [{"step": s.name, "seconds": s.seconds} for s in result.steps],

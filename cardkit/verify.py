@@ -191,23 +191,39 @@ class TrustChoice:
     warnings: list[str] = field(default_factory=list)
 
 
+SIM_TEST_TRUST = "sim-test"  # `--trust sim-test`: the user names the virtual card's TEST CSCA
+SIM_TEST_LABEL = "cardkit virtual card TEST CSCA (not a real state)"
+
+
 def load_trust_choice(
     trust: Sequence[str | Path] | TrustStore | None, *, sim_default: bool = False,
     use_local: bool = True, use_bundled: bool = True, max_age_days: int | None = None,
 ) -> TrustChoice:
-    """The user's `--trust` (paths or a TrustStore); else, for the in-process virtual card, its
-    test CSCA; else the local trust directory when it holds CSCAs; else the master-list snapshot
-    that ships with cardkit (verified against its pinned root — refused if tampered)."""
+    """Where the CSCAs come from — only ever from the user, never from the card, fixture or dump.
+
+    `trust`: paths the user gave (`--trust`), where the keyword `sim-test` names the virtual
+    card's TEST CSCA (its private keys ship with cardkit: never a real state), or a TrustStore.
+    `sim_default`: the user chose the in-process virtual card (`--sim`), whose TEST CSCA is then
+    trusted. Else the local trust directory (`cardkit trust import`) when it holds CSCAs; else the
+    master-list snapshot that ships with cardkit (verified against its pinned publisher — refused
+    if tampered); else none."""
+    from .sim.pki import sim_trust_paths
+
     if isinstance(trust, TrustStore):
         return TrustChoice(trust, "trust store given by the caller", "user")
     if trust:
-        store = TrustStore.from_paths(list(trust))
-        return TrustChoice(store, ", ".join(str(t) for t in trust), "user")
+        paths: list[str | Path] = []
+        labels = []
+        for t in trust:
+            if str(t) == SIM_TEST_TRUST:
+                paths += sim_trust_paths()
+                labels.append(SIM_TEST_LABEL)
+            else:
+                paths.append(t)
+                labels.append(str(t))
+        return TrustChoice(TrustStore.from_paths(paths), ", ".join(labels), "user")
     if sim_default:
-        from .sim.pki import sim_trust_paths
-
-        return TrustChoice(TrustStore.from_paths(sim_trust_paths()),
-                           "cardkit virtual card TEST CSCA (not a real state)", "sim-test")
+        return TrustChoice(TrustStore.from_paths(sim_trust_paths()), SIM_TEST_LABEL, "sim-test")
     local = default_trust_dir()
     if use_local and local.is_dir():
         store = TrustStore.load(local)

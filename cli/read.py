@@ -16,6 +16,7 @@ import click
 from cardkit.dump import save_dump
 from cardkit.errors import ExitCode
 from cardkit.policy import Policy, load_policy, preset_names
+from cardkit.private_files import write_private
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
@@ -56,8 +57,10 @@ def verify_options(func: Any) -> Any:
         click.option("--policy", "policy", metavar="NAME|FILE", default=None,
                      help="Verification policy: a preset (" + ", ".join(preset_names()) + ") or "
                           "a .toml/.json file."),
-        click.option("--trust", multiple=True, type=click.Path(exists=True),
-                     help="CSCA certificates: PEM/DER file, folder or master list (.ml); repeatable."),
+        click.option("--trust", multiple=True, metavar="PATH|sim-test",
+                     help="CSCA certificates: PEM/DER file, folder or master list (.ml); "
+                          "repeatable. `sim-test` = the virtual card's TEST CSCA (never a real "
+                          "state). Default: the local trust store, else the bundled master list."),
         click.option("--crl", multiple=True, type=click.Path(exists=True),
                      help="CRL file (DER/PEM); repeatable."),
         click.option("--allow-unverifiable", is_flag=True,
@@ -95,17 +98,14 @@ def run_verification(opts: dict[str, Any], *, default_policy: str, probes: Probe
 
 
 def write_out(out: Path, result: VerificationResult) -> list[Path]:
-    """Raw files exactly as read, the portrait, and report.json."""
+    """Raw files exactly as read, the portrait, and report.json (0600 files, 0700 folder)."""
     written = save_dump(out, result.files)
     face = result.portrait
     if face is not None:
-        target = out / ("face.jp2" if face.mime == "image/jp2" else "face.jpg")
-        target.write_bytes(face.image_bytes)
-        written.append(target)
-    report_path = out / "report.json"
-    report_path.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n",
-                           "utf-8")
-    written.append(report_path)
+        name = "face.jp2" if face.mime == "image/jp2" else "face.jpg"
+        written.append(write_private(out / name, face.image_bytes))
+    written.append(write_private(out / "report.json",
+                                 json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"))
     return written
 
 
@@ -136,7 +136,7 @@ def read_cmd(out: Path | None, json_out: bool, verbose: bool, **opts: Any) -> No
     Examples:
       cardkit read --sim                      # the built-in virtual card, no reader needed
       cardkit read --id 001093000001 --dob 1993-01-05 --expiry 2033-01-05
-      cardkit read --fixture fixtures/default-bac.json --out dump/ --lang vi
+      cardkit read --fixture fixtures/default-bac.json --trust sim-test --out dump/ --lang vi
     """
     opts["json"] = json_out
     result = run_verification(opts, default_policy="card")

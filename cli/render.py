@@ -13,7 +13,7 @@ from cardkit.checks import TITLES, CheckName, teller_message
 from cardkit.i18n import N_, Message
 from cardkit.results import CheckState
 from cardkit.verdict import VERDICT_TITLES, Verdict
-from cardkit.verify import VerificationResult
+from cardkit.verify import SIM_TEST_LABEL, VerificationResult
 
 from .common import _, current_language, gettext
 
@@ -40,7 +40,7 @@ LABELS: list[tuple[str, str]] = [
 SEX = {"M": N_("Male"), "F": N_("Female")}
 COUNTRIES = {"VNM": N_("Viet Nam")}
 PORTRAIT = N_("Portrait")
-NOT_VERIFIED = N_("(not verified)")
+NOT_VERIFIED = N_("[NOT AUTHENTICATED — do not use]")
 TELLER_CHECKS = (CheckName.CHIP_GENUINE, CheckName.DOCUMENT_VALID, CheckName.FACE_MATCH,
                  CheckName.FINGER_MATCH)
 _MARK = {CheckState.VALID: "✔", CheckState.MATCH: "✔", CheckState.INVALID: "✘",
@@ -86,7 +86,10 @@ def render_result(result: VerificationResult, *, verbose: bool = False) -> str:
         rows.append((_(label), text))
     portrait = result.portrait
     if portrait is not None:
-        rows.append((_(PORTRAIT), f"{portrait.mime} {portrait.width}×{portrait.height}"))
+        text = f"{portrait.mime} {portrait.width}×{portrait.height}"
+        if result.passive is None or 2 not in result.passive.authenticated_dgs:
+            text += " " + _(NOT_VERIFIED)
+        rows.append((_(PORTRAIT), text))
     lines = _rows(rows)
     lines.append("")
     check_rows = []
@@ -119,7 +122,7 @@ def _chip_line(result: VerificationResult) -> str:
 
 def _warnings(result: VerificationResult) -> list[str]:
     out = []
-    if result.trust.kind == "sim-test":
+    if result.trust.kind == "sim-test" or SIM_TEST_LABEL in result.trust.label:
         out.append(_("checked with the virtual card's TEST certificate, not a real state's"))
     snap = result.trust.snapshot
     if snap is not None and result.warnings:

@@ -14,6 +14,7 @@ from cardkit.security.trust import (
     default_trust_dir,
     import_master_list,
     list_trust,
+    read_provenance,
 )
 
 from .common import _, echo_json, handle_errors, lang_option
@@ -31,21 +32,30 @@ def trust_group() -> None:
 @trust_group.command("import")
 @click.argument("master_list", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_DIR_OPTION
+@click.option("--allow-untrusted-signer", is_flag=True,
+              help="Import even when the list's signer does not chain to a known CSCA or to the "
+                   "pinned publisher of its country (recorded in the provenance).")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def import_cmd(master_list: Path, trust_dir: Path | None, as_json: bool) -> None:
-    """Check a CSCA master list's signature and store its CSCAs (e.g. the BSI German list)."""
-    rep = import_master_list(master_list, trust_dir)
+def import_cmd(master_list: Path, trust_dir: Path | None, allow_untrusted_signer: bool,
+               as_json: bool) -> None:
+    """Check a CSCA master list (signature, signer chain, pinned publisher) and store its CSCAs
+    (e.g. the BSI German list); provenance.json records what came from where."""
+    rep = import_master_list(master_list, trust_dir,
+                             allow_untrusted_signer=allow_untrusted_signer)
     if as_json:
         echo_json({**asdict(rep), "folder": str(rep.folder)})
         return
+    pin = {"valid": "pinned publisher confirmed",
+           "not_performed": "no pinned publisher for its country"}.get(rep.publisher,
+                                                                      "pinned publisher NOT confirmed")
     click.echo(f"Master list signed by {rep.signer} (signature valid; signer chain "
-               f"{rep.signer_chain})")
+               f"{rep.signer_chain}; {pin})")
     click.echo(f"Stored {rep.added} CSCA certificates ({rep.already_present} already present) "
                f"for {len(rep.countries)} countries in {rep.folder}")
-    if rep.signer_chain != "valid":
-        click.echo("warning: the master list signer is not issued by a CSCA in the list — check "
-                   "where the file came from", err=True)
+    if rep.override and (rep.signer_chain != "valid" or rep.publisher == "invalid"):
+        click.echo("warning: imported although the signer is not confirmed (--allow-untrusted-"
+                   "signer) — check where the file came from", err=True)
 
 
 @trust_group.command("add")
@@ -75,7 +85,8 @@ def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
     if as_json:
         echo_json({"folder": str(folder), "source": "bundled" if snap else "local",
                    "master_list": snap.to_dict() if snap else None,
-                   "csca": [asdict(e) for e in entries], "crls": len(store.crls)})
+                   "csca": [asdict(e) for e in entries], "crls": len(store.crls),
+                   "provenance": read_provenance(folder)["imports"]})
         return
     for e in entries:
         kind = "" if e.self_signed else "  [link]"
@@ -90,6 +101,10 @@ def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
     else:
         click.echo(_("{count} CSCA certificates, {crls} CRLs in {folder}").format(
             count=len(entries), crls=len(store.crls), folder=folder))
+        for imp in read_provenance(folder)["imports"]:
+            click.echo(f"imported {imp.get('imported_at')}: {imp.get('file')} signed by "
+                       f"{imp.get('signer')} (publisher {imp.get('publisher', {}).get('state')}"
+                       f"{', OVERRIDE' if imp.get('override') else ''})")
 
 
 @trust_group.command("update")

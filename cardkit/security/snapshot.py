@@ -1,8 +1,9 @@
 """The CSCA master-list snapshot that ships with cardkit, so a fresh install can verify cards.
 
-The package carries a dated copy of the German (BSI) CSCA master list (it holds Vietnam's CSCA) and
-the German CSCA that issues the list's signer, pinned by fingerprint. At start the snapshot is
-verified: CMS signature valid, signer certificate issued by the pinned root (ICAO 9303-12 §9).
+The package carries a dated copy of the German (BSI) CSCA master list (it holds Vietnam's CSCA).
+At start the snapshot is verified: CMS signature valid, signer certificate issued by its
+country's pinned publisher root (cardkit.security.ml_pins, the same table `cardkit trust import`
+uses: the German CSCA that issues BSI's master-list signer) — ICAO 9303-12 §9.
 A snapshot that fails is refused (VerificationError), never used. `cardkit trust update FILE|URL`
 stores a newer list (same checks) in the user's data folder, where it replaces the bundled one.
 """
@@ -20,15 +21,13 @@ from asn1crypto import cms
 
 from ..errors import InputError, ParseError, VerificationError
 from ..results import CheckState
-from . import certs, signature
+from . import certs
 from .masterlist import MAX_ML_SIZE, parse_master_list
+from .ml_pins import check_publisher
 from .trust import TrustStore, default_trust_dir
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "trust"
 BUNDLED = DATA_DIR / "DE_ML_2026-05-28-08-28-45.ml"
-PINNED_ROOT = DATA_DIR / "DE_ROOT_CA_CSCA07.cer"
-#: SHA-256 of the German CSCA certificate that issues the master-list signer (BSI).
-PINNED_ROOT_SHA256 = "2084aed7a991b3158e63ad750d3dc38bc6c9dcf5958f28d1162f49884e91ada8"
 LIST_NAME = "German (BSI) CSCA master list"
 DEFAULT_MAX_AGE_DAYS = 365
 DOWNLOAD_TIMEOUT = 30.0
@@ -83,14 +82,6 @@ class Snapshot:
                 "csca_count": len(self.store), "age_days": self.age_days(at)}
 
 
-def pinned_root():  # -> asn1crypto.x509.Certificate
-    root = certs.load_certificate(PINNED_ROOT.read_bytes())
-    if certs.fingerprint(root) != PINNED_ROOT_SHA256:
-        raise VerificationError(f"{PINNED_ROOT}: the pinned German CSCA has been replaced — "
-                                "reinstall cardkit")
-    return root
-
-
 def _signing_time(data: bytes) -> _dt.datetime | None:
     try:
         info = cms.ContentInfo.load(data)["content"]["signer_infos"][0]
@@ -113,15 +104,11 @@ def verify_snapshot(data: bytes, source: str, *, bundled: bool = False) -> Snaps
         raise VerificationError(f"{source}: refused — master list signature "
                                 f"{ml.signature.state.value} ({ml.signature.reason}); reinstall "
                                 "cardkit or run `cardkit trust update` with a list from BSI")
-    root = pinned_root()
-    try:
-        if not certs.same_name(root.subject, ml.signer.issuer):
-            raise signature.SignatureInvalid("issuer name differs")
-        signature.verify_certificate(ml.signer, certs.spki(root))
-    except (signature.SignatureInvalid, signature.SignatureUnsupported):
+    pin = check_publisher(ml.signer)
+    if pin.state is not CheckState.VALID:
         raise VerificationError(f"{source}: refused — the list's signer "
-                                f"({certs.subject_str(ml.signer)}) is not issued by the pinned "
-                                f"German CSCA ({certs.subject_str(root)})") from None
+                                f"({certs.subject_str(ml.signer)}) is not issued by a pinned "
+                                f"master-list publisher ({pin.reason})")
     store = TrustStore()
     for c in ml.certificates:
         store.add_certificate(c, f"{LIST_NAME} {source}")

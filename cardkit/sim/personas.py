@@ -403,13 +403,13 @@ _plugins_loaded = False
 
 
 def _load_plugins() -> None:
-    """Register the PACE/CA/AA personas (cardkit.sim.personas_eac imports this module, so it is
-    imported on first use rather than at the top)."""
+    """Register the personas of cardkit.sim.personas_eac (PACE/CA/AA) and personas_hostile
+    (lying chips); they import this module, so they are imported on first use, not at the top."""
     global _plugins_loaded
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    from . import personas_eac  # noqa: F401 - registers its personas on import
+    from . import personas_eac, personas_hostile  # noqa: F401 - register their personas
 
 
 def _simple(name: str, description: str, options: BuildOptions = _DEFAULT_OPTIONS,

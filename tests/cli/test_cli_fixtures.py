@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from cardkit.errors import FixtureError
 from cardkit.rand import ReplayRandom
 from cardkit.read import read_card
-from cardkit.sim.pki import sim_trust_paths
 from cardkit.transport.fixtures import load_fixture
 from cardkit.transport.replay import ReplayTransport
 from cardkit_cli.main import cli
@@ -48,10 +47,10 @@ def test_replay_is_byte_exact(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cli_replay_verdict(name: str) -> None:
-    """Replays verified against the virtual card's test CSCA, named by the user (`--trust`)."""
-    trust = [a for p in sim_trust_paths() for a in ("--trust", str(p))]
+    """Replays verified against the virtual card's TEST CSCA, named by the user: a fixture never
+    chooses its own trust."""
     result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json",
-                                      *trust])
+                                      "--trust", "sim-test"])
     code, _ = EXPECTED[name]
     assert result.exit_code == code, result.output
     report = json.loads(result.stdout)
@@ -67,14 +66,17 @@ def test_cli_replay_verdict(name: str) -> None:
         assert "DG13" in report["checks"]["passive_auth"]["reason"]
 
 
-def test_fixture_without_trust_uses_the_bundled_list_not_the_test_csca() -> None:
-    """A fixture never selects trust: without --trust the virtual card's TEST CSCA is not used."""
-    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / "default-bac.json"),
-                                      "--json"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_cli_replay_without_trust_is_never_genuine(name: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --trust the bundled (German) master list is used, never the virtual card's TEST
+    CSCA: the fixture's signer is not a state's, so the card is rejected."""
+    monkeypatch.setenv("CARDKIT_TRUST_DIR", str(tmp_path / "empty"))
+    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json"])
+    assert result.exit_code == 3, result.output
     report = json.loads(result.stdout)
-    assert report["trust"]["kind"] in ("bundled", "local")
-    assert report["checks"]["passive_auth"]["state"] != "valid"
-    assert result.exit_code in (3, 6) and report["verdict"]["result"] != "verified"
+    assert report["trust"]["kind"] == "bundled" and report["verdict"]["result"] == "rejected"
+    assert report["checks"]["passive_auth"]["details"]["failed"] in ("dsc_chain", "dg_hashes")
 
 
 def test_divergence_names_the_apdu(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def test_wheel_layout(wheel: Path) -> None:
     for needed in ("cardkit_cli/main.py", "cardkit/py.typed", "cardkit/__main__.py",
                    "cardkit/data/policies/bank.toml", "cardkit/data/policies/clinic.toml",
                    "cardkit/data/policies/inspect-only.toml", "cardkit/data/report.schema.json",
-                   "cardkit/data/trust/DE_ROOT_CA_CSCA07.cer",
+                   "cardkit/data/ml_publisher_DE_csca07.cer", "cardkit/data/ml_publishers.json",
                    "cardkit/locale/vi/LC_MESSAGES/cardkit.po",
                    "cardkit/locale/en/LC_MESSAGES/cardkit.po", "cardkit/sim/data/csca.pem"):
         assert needed in names, needed
