@@ -92,7 +92,7 @@ def through_service(url: str, files: dict[str, bytes], clients: int, seconds: fl
                 r = c.post("/api/dumps/verify", files=parts)
                 dt = time.perf_counter() - t
                 with lock:
-                    if r.status_code == 200 and r.json()["verdict"]["label"] == "VERIFIED":
+                    if r.status_code == 200 and r.json()["teller"]["label"] == "VERIFIED":
                         lat.append(dt)
                     else:
                         errors[0] += 1

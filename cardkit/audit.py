@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import threading
 from collections.abc import Iterable, Iterator
@@ -113,6 +114,18 @@ def dsc_fingerprint(sod: bytes | None) -> str | None:
     return hashlib.sha256(certs[0]).hexdigest() if certs else None
 
 
+def _card_ref(report: dict[str, Any], config: AuditConfig) -> str | None:
+    """The card reference from the authenticated ID; for a card whose ID EF.SOD does not vouch
+    for (a forgery), the *claimed* ID's reference, marked `claimed-` — what an investigation of
+    a fraud attempt needs, never mistaken for a verified card."""
+    ref = card_reference((report.get("identity") or {}).get("id_number"), config)
+    if ref is not None:
+        return ref
+    unauth = (report.get("unauthenticated") or {}).get("identity") or {}
+    claimed = card_reference(unauth.get("id_number"), config)
+    return f"claimed-{claimed}" if claimed else None
+
+
 def _canonical(record: dict[str, Any]) -> bytes:
     return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -147,7 +160,7 @@ def _tables() -> tuple[Any, Any]:
         sa.Column("durations", sa.Text),  # JSON {step: seconds}
         sa.Column("sod_sha256", sa.String(64)),
         sa.Column("dsc_sha256", sa.String(64)),
-        sa.Column("card_ref", sa.String(80), index=True),
+        sa.Column("card_ref", sa.String(96), index=True),
         sa.Column("source", sa.String(16)),  # reader | dump | sim | fixture
         sa.Column("note", sa.String(200)),
         sa.Column("prev_hash", sa.String(64), nullable=False),
@@ -241,10 +254,12 @@ class AuditLog:
                             counter: str = "", policy: str = "", source: str = "",
                             durations: dict[str, float] | None = None,
                             sod: bytes | None = None) -> dict[str, Any]:
-        """Append one verification from a cardkit report (holder data is reduced here)."""
-        holder = report.get("holder") or {}
+        """Append one verification from a cardkit report (version 2; holder data is reduced
+        here to the keyed card reference)."""
         verdict = report.get("verdict") or {}
-        checks = {name: {"state": c.get("state"), "reason": str(c.get("reason", ""))[:MAX_REASON]}
+        reasons = [r for r in verdict.get("reasons") or [] if isinstance(r, dict)]
+        checks = {name: {"state": c.get("state"),
+                         "reason": _redact(str(c.get("message") or c.get("reason") or ""))}
                   for name, c in (report.get("checks") or {}).items() if isinstance(c, dict)}
         files = report.get("files") or {}
         return self._append({
@@ -253,15 +268,15 @@ class AuditLog:
             "operator": operator[:64] or None,
             "counter": counter[:64] or None,
             "reader": str((report.get("source") or {}).get("reader") or "")[:128] or None,
-            "policy": policy[:32] or None,
-            "verdict": verdict.get("label") or verdict.get("state"),
-            "verdict_reason": str(verdict.get("reason", ""))[:MAX_REASON],
+            "policy": (policy or str((report.get("policy") or {}).get("name") or ""))[:32] or None,
+            "verdict": str(verdict.get("result") or "incomplete").upper()[:16],
+            "verdict_reason": _redact("; ".join(str(r.get("message", "")) for r in reasons)),
             "checks": json.dumps(checks, sort_keys=True, ensure_ascii=False),
             "durations": json.dumps({k: round(float(v), 4) for k, v in (durations or {}).items()},
                                     sort_keys=True),
             "sod_sha256": (files.get("SOD") or {}).get("sha256"),
             "dsc_sha256": dsc_fingerprint(sod),
-            "card_ref": card_reference(holder.get("id_number"), self.config),
+            "card_ref": _card_ref(report, self.config),
             "source": source[:16] or None,
         })
 
@@ -297,7 +312,7 @@ class AuditLog:
         if since:
             q = q.where(t.c.created >= since)
         if card_ref:
-            q = q.where(t.c.card_ref == card_ref)
+            q = q.where(t.c.card_ref.in_([card_ref, f"claimed-{card_ref}"]))
         if limit:
             q = q.limit(limit)
         with self.engine.connect() as conn:
@@ -330,6 +345,13 @@ class AuditLog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _redact(text: str) -> str:
+    """Check messages may quote dates or numbers from the card ("valid until 2033-01-05"): the
+    audit trail keeps the words, not the card's data."""
+    text = re.sub(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}", "[date]", text)
+    return re.sub(r"\d{6,}", "[number]", text)[:MAX_REASON]
 
 
 def _now() -> str:

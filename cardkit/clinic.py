@@ -1,7 +1,8 @@
 """Clinic check-in output: the verified identity as an HL7 FHIR R4 Patient, or as flat JSON.
 
-Input is a cardkit report (`cardkit.report.build_report`: `holder`, `checks`, `verdict`); the
-output carries identity fields only — never the portrait, biometrics or the access key.
+Input is a cardkit report (version 2, `VerificationResult.to_dict()`: `identity` — only the
+fields EF.SOD vouches for —, `checks`, `verdict`); the output carries identity fields only —
+never the portrait, biometrics, the access key or unauthenticated data.
 
 Identifier system: no publicly registered FHIR NamingSystem or OID for the Vietnamese personal
 identification number (số định danh cá nhân) could be confirmed, so cardkit defines its own URI,
@@ -25,20 +26,21 @@ _GENDER = {"M": "male", "F": "female", "X": "other"}
 
 def _verdict(report: dict[str, Any]) -> tuple[str, str]:
     v = report.get("verdict") or {}
-    label = v.get("label") or {"valid": "VERIFIED", "invalid": "REJECTED"}.get(
-        v.get("state", ""), "INCOMPLETE")
-    return label, v.get("reason", "")
+    label = str(v.get("result") or "incomplete").upper()
+    if label not in ("VERIFIED", "REJECTED", "INCOMPLETE"):
+        label = "INCOMPLETE"
+    reasons = v.get("reasons") or []
+    return label, "; ".join(str(r.get("message", "")) for r in reasons if isinstance(r, dict))
 
 
-def _split_name(full: str) -> tuple[str, list[str]]:
-    """Vietnamese order: family name first, then middle and given names ("Nguyễn Văn An")."""
-    parts = full.split()
-    return (parts[0], parts[1:]) if parts else ("", [])
+def _identity(report: dict[str, Any]) -> dict[str, Any]:
+    ident = report.get("identity")
+    return ident if isinstance(ident, dict) else {}
 
 
 def fhir_patient(report: dict[str, Any], *, system: str = CCCD_SYSTEM) -> dict[str, Any]:
     """A FHIR R4 Patient resource (JSON dict) for the report's holder."""
-    holder = report.get("holder") or {}
+    holder = _identity(report)
     label, reason = _verdict(report)
     patient: dict[str, Any] = {
         "resourceType": "Patient",
@@ -58,8 +60,12 @@ def fhir_patient(report: dict[str, Any], *, system: str = CCCD_SYSTEM) -> dict[s
         }]
     name = holder.get("full_name")
     if name:
-        family, given = _split_name(name)
-        entry: dict[str, Any] = {"use": "official", "text": name, "family": family}
+        # Vietnamese order: family name, middle name(s), given name ("Nguyễn Văn An").
+        entry: dict[str, Any] = {"use": "official", "text": name}
+        if holder.get("family_name"):
+            entry["family"] = holder["family_name"]
+        given = [p for p in ((holder.get("middle_name") or "").split() +
+                             [holder.get("given_name") or ""]) if p]
         if given:
             entry["given"] = given
         patient["name"] = [entry]
@@ -79,11 +85,11 @@ def fhir_patient(report: dict[str, Any], *, system: str = CCCD_SYSTEM) -> dict[s
     for check_name, check in checks.items():
         if not isinstance(check, dict) or "state" not in check:
             continue
+        text = check.get("message") or check.get("reason")
         sub.append({"url": "check", "extension": [
             {"url": "name", "valueCode": str(check_name)},
             {"url": "state", "valueCode": str(check["state"])},
-            *([{"url": "reason", "valueString": str(check["reason"])[:500]}]
-              if check.get("reason") else []),
+            *([{"url": "reason", "valueString": str(text)[:500]}] if text else []),
         ]})
     if report.get("created"):
         sub.append({"url": "verifiedAt", "valueDateTime": report["created"]})
@@ -93,7 +99,7 @@ def fhir_patient(report: dict[str, Any], *, system: str = CCCD_SYSTEM) -> dict[s
 
 def flat_record(report: dict[str, Any]) -> dict[str, Any]:
     """One level of stable English keys, for admission systems that do not speak FHIR."""
-    holder = report.get("holder") or {}
+    holder = _identity(report)
     label, reason = _verdict(report)
     out = {
         "id_number": holder.get("id_number"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -13,18 +12,8 @@ from cardkit.errors import InputError
 from cardkit.icao.keys import CanKey, MrzKey
 from cardkit.lds.dates import DateKind, to_mrz_date
 from cardkit.lds.mrz import parse_mrz, vn_access_key
-from cardkit.rand import RandomSource, ReplayRandom, SystemRandom
-from cardkit.transport.base import Transport
-
-
-@dataclass
-class Source:
-    transport: Transport
-    key: MrzKey | CanKey
-    rng: RandomSource
-    kind: str  # "reader", "fixture", "sim"
-    label: str
-    meta: dict[str, Any] = field(default_factory=dict)
+from cardkit.verify import CardSource
+from cardkit.verify import _key_from_meta as _key_from_meta  # noqa: F401 - used by tests
 
 
 def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -103,8 +92,8 @@ def key_from_options(
     return None
 
 
-def open_source(opts: dict[str, Any]) -> Source:
-    """Build the transport, key and randomness source from the parsed options."""
+def open_source(opts: dict[str, Any]) -> tuple[CardSource, MrzKey | CanKey | None]:
+    """The card source and the key the user typed (None: the source's own, if it has one)."""
     chosen = [n for n in ("reader", "fixture", "sim") if opts.get(n) is not None]
     if len(chosen) > 1:
         raise InputError("choose one card source: --reader, --fixture or --sim")
@@ -114,37 +103,19 @@ def open_source(opts: dict[str, Any]) -> Source:
     )
     source = chosen[0] if chosen else "reader"
     if source == "fixture":
-        from cardkit.fixtures import load_fixture
-        from cardkit.transport.replay import ReplayTransport
-
-        fx = load_fixture(opts["fixture"])
-        if key is None:
-            key = _key_from_meta(fx.meta.get("access_key"))
-        if key is None:
+        src = CardSource.from_fixture(opts["fixture"])
+        if key is None and src.key is None:
             raise InputError("this fixture stores no access key: give --id/--dob/--expiry, "
                              "--mrz or --can")
-        return Source(ReplayTransport(fx), key, ReplayRandom(list(fx.random)), "fixture",
-                      str(opts["fixture"]), dict(fx.meta))
+        return src, key
     if source == "sim":
-        from cardkit.sim.card import VirtualCard
-        from cardkit.sim.personas import get_persona
-        from cardkit.transport.sim import SimTransport
-
-        persona = get_persona(opts["sim"], opts.get("seed"))
-        if key is None:
-            key = persona.mrz_key
-        return Source(SimTransport(VirtualCard(persona)), key, SystemRandom(), "sim",
-                      f"virtual card ({persona.name})",
-                      {"persona": persona.name, "seed": opts.get("seed")})
-    from cardkit.transport.pcsc import PcscTransport
-
+        return CardSource.from_sim(opts["sim"], opts.get("seed")), key
     if key is None:
         raise InputError("give the access key: --id 12DIGITS --dob DATE --expiry DATE "
                          "(or --mrz TEXT, --doc-number/--dob/--expiry, --can DIGITS)")
     reader = opts.get("reader")
-    transport = PcscTransport(reader=int(reader) if reader and reader.isdigit() else reader,
-                              wait=float(opts.get("timeout") or 0.0))
-    return Source(transport, key, SystemRandom(), "reader", opts.get("reader") or "first reader")
+    return CardSource.from_reader(int(reader) if reader and reader.isdigit() else reader,
+                                  wait=float(opts.get("timeout") or 0.0)), key
 
 
 def _key_from_qr(opts: dict[str, Any]) -> MrzKey | CanKey | None:
@@ -160,18 +131,6 @@ def _key_from_qr(opts: dict[str, Any]) -> MrzKey | CanKey | None:
 
     qr = decode_image(image) if image else scan_camera(camera)
     return qr.access_key(opts.get("expiry"))
-
-
-def _key_from_meta(meta: Any) -> MrzKey | CanKey | None:
-    if not isinstance(meta, dict):
-        return None
-    if "can" in meta:
-        return CanKey(str(meta["can"]))
-    try:
-        return MrzKey(str(meta["document_number"]), str(meta["date_of_birth"]),
-                      str(meta["date_of_expiry"]))
-    except KeyError:
-        return None
 
 
 def key_to_meta(key: MrzKey | CanKey) -> dict[str, str]:

@@ -81,7 +81,7 @@ class KeyIn(BaseModel):
 class VerificationIn(BaseModel):
     reader: str = Field(..., max_length=200)
     key: KeyIn
-    policy: str = Field("bank", pattern="^(bank|clinic|inspect-only)$")
+    policy: str = Field("bank", pattern="^(bank|clinic|card|inspect-only)$")
     face_image: str | None = Field(None, description="Live camera frame as a data URL or base64 "
                                    "JPEG/PNG (max 8 MB)")
     operator: str = Field("", max_length=64)
@@ -188,7 +188,10 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     if cfg.host not in LOOPBACK and not cfg.token:
         raise InputError(f"serving on {cfg.host} needs a bearer token (--token or "
                          "CARDKIT_SERVE_TOKEN): anyone on the network could read cards")
-    trust = workflow.trust_choice(cfg.trust or None, sim=cfg.sim_trust)
+    trust = workflow.trust_store(cfg.trust or None, sim=cfg.sim_trust)
+    trust_label = ("virtual card TEST CSCA (not a real state)" if cfg.sim_trust and not cfg.trust
+                   else ", ".join(cfg.trust) if cfg.trust else
+                   "library default (local trust store, else the bundled master list)")
     jobs = JobRegistry()
     audit = _open_audit(cfg)
     app = FastAPI(title="cardkit counter service", version=__version__, docs_url=None,
@@ -223,7 +226,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     @app.get("/api/health", tags=["service"])
     def health() -> dict[str, Any]:
-        return {"status": "ok", "audit": audit is not None, "trust": trust.label}
+        return {"status": "ok", "audit": audit is not None, "trust": trust_label}
 
     @app.get("/api/version", tags=["service"])
     def version() -> dict[str, str]:
@@ -268,17 +271,18 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         """Start reading and verifying the card on `reader`; follow `/events`, then fetch."""
         key = access_key(body.key)
         face = _image_bytes(body.face_image, cfg.max_image_bytes) if body.face_image else None
-        req = workflow.CardRequest(body.reader, key, body.policy, face, cfg.card_wait)
+        req = workflow.CardRequest(body.reader, key, body.policy, workflow.probes_for(face),
+                                   cfg.card_wait)
 
         def run(job: Job) -> workflow.Outcome:
-            return workflow.verify_card(req, trust, job.emit)
+            return workflow.verify_card_on_reader(req, trust, job.emit)
 
         def on_done(job: Job) -> None:
             if audit is None:
                 return
             report = job.outcome.report if job.outcome else {
-                "verdict": {"label": "INCOMPLETE",
-                            "reason": (job.error or {}).get("message_en", "")},
+                "verdict": {"result": "incomplete",
+                            "reasons": [{"message": (job.error or {}).get("message_en", "")}]},
                 "source": {"reader": job.reader}}
             audit.record_verification(
                 report, operator=job.operator, counter=cfg.counter, policy=body.policy,
@@ -306,6 +310,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         out: dict[str, Any] = {"id": job.id, "state": job.state, "reader": job.reader,
                                "events": len(job.events)}
         if job.outcome is not None:
+            out["teller"] = job.outcome.teller
             out["report"] = job.outcome.report
             out["portrait"] = f"/api/verifications/{job.id}/portrait" if \
                 job.outcome.portrait else None
@@ -374,12 +379,13 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         """Verify chip files read by a phone (NFC): passive authentication (+ face)."""
         if policy not in workflow.POLICIES:
-            raise HTTPException(422, "policy must be bank, clinic or inspect-only")
+            raise HTTPException(422, "policy must be one of " + ", ".join(workflow.POLICIES))
         chip_files = await _collect_dump(files, cfg.max_upload_bytes)
         face_bytes = await _read_upload(face, cfg.max_image_bytes) if face else None
+        probes = workflow.probes_for(face_bytes)
         try:
             outcome = await asyncio.wait_for(run_in_threadpool(
-                workflow.verify_files, chip_files, trust, policy=policy, face_image=face_bytes),
+                workflow.verify_files, chip_files, trust, policy=policy, probes=probes),
                 cfg.verify_seconds)
         except asyncio.TimeoutError:
             raise HTTPException(504, "verification took too long") from None
@@ -387,7 +393,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
             await run_in_threadpool(lambda: audit.record_verification(
                 outcome.report, operator=operator, counter=cfg.counter, policy=policy,
                 source="dump", durations=outcome.durations, sod=outcome.sod))
-        return outcome.report
+        return {"teller": outcome.teller, "report": outcome.report}
 
     return app
 

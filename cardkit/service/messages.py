@@ -13,7 +13,9 @@ _EVENTS: dict[str, tuple[str, str]] = {
     "card_found": ("Đã nhận thẻ, đang mở kết nối bảo mật", "Card found, opening a secure session"),
     "chip_auth": ("Đang kiểm tra chip gốc (chống sao chép)", "Checking the chip is the original"),
     "checking_signature": ("Đang kiểm tra chữ ký số", "Checking the digital signature"),
+    "document_valid": ("Đang kiểm tra hạn sử dụng của thẻ", "Checking the card is still valid"),
     "face": ("Đang so khớp khuôn mặt", "Comparing the face"),
+    "finger": ("Đang so khớp vân tay", "Comparing the fingerprint"),
     "done": ("Hoàn tất", "Done"),
     "error": ("Có lỗi", "Error"),
 }

@@ -1,74 +1,54 @@
-"""The service's ONE adapter to the library workflow: read → chip checks → passive auth → face.
+"""The service's ONE adapter to the library workflow (`cardkit.verify.verify_card`).
 
-Everything the service needs from the library goes through here, so moving to the library's own
-workflow (`cardkit.verify`, issue 10) is a change of this module only. Input: a card (reader +
-access key) or dump files, an optional face image, a policy name. Output: an `Outcome` with the
-cardkit report (checks, holder, `verdict` with label VERIFIED/REJECTED/INCOMPLETE, reason and next
-step in Vietnamese and English), the portrait bytes (kept in memory by the caller, never logged),
-and step durations. Progress goes to an `emit(kind, percent, **facts)` callback.
+Input: a card (reader + access key) or dump files, an optional face image, a policy name.
+Output: an `Outcome` with the library's versioned report (`report`, schema
+`cardkit/data/report.schema.json`), a `teller` view for the page (verdict label, reason and next
+step in Vietnamese and English, one badge per check, the authenticated identity), the portrait
+bytes when EF.SOD covers DG2 (kept in memory by the caller, never logged), and step durations.
+The library's progress events are turned into the page's steps with `emit(kind, percent, **facts)`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import parse_document
-from ..errors import CardkitError
+from ..checks import CheckName
+from ..i18n import translator
 from ..icao.keys import CanKey, MrzKey
-from ..read import read_card
-from ..report import build_report
-from ..results import CheckResult, CheckState
-from ..verify import TrustChoice, load_trust_choice, passive_check
+from ..security.trust import TrustStore
+from ..verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
 Emit = Callable[..., None]  # emit(kind, percent, **facts)
+POLICIES = ("bank", "clinic", "card", "inspect-only")
 
-# Which checks each policy requires (the library's policy files replace this table, issue 10).
-POLICIES: dict[str, tuple[str, ...]] = {
-    "bank": ("passive_auth", "chip", "face"),
-    "clinic": ("passive_auth", "face"),
-    "inspect-only": ("passive_auth",),
-}
-_GOOD = (CheckState.VALID, CheckState.MATCH)
-_BAD = (CheckState.INVALID, CheckState.NO_MATCH)
+# The page's badges: check name in the report → badge key.
+BADGES = {"passive_auth": "passive_auth", "chip_authentic": "chip", "document_valid": "document",
+          "face_match": "face", "finger_match": "finger"}
 
-# Teller texts per failing check: (reason vi, reason en, next step vi, next step en).
-_TELLER = {
-    ("passive_auth", "invalid"): (
-        "Dữ liệu trên chip bị sửa đổi hoặc chữ ký số không hợp lệ",
-        "The chip's data was altered or its digital signature is not valid",
-        "Không chấp nhận thẻ. Báo kiểm soát viên.",
-        "Do not accept the card. Call the supervisor."),
-    ("chip", "invalid"): (
-        "Chip không phải chip gốc (nghi thẻ sao chép)",
-        "The chip is not the original (suspected cloned card)",
-        "Không chấp nhận thẻ. Báo kiểm soát viên.",
-        "Do not accept the card. Call the supervisor."),
-    ("face", "no_match"): (
-        "Khuôn mặt không khớp với ảnh trên chip",
-        "The face does not match the photo on the chip",
-        "Không thực hiện giao dịch. Yêu cầu giấy tờ khác hoặc báo kiểm soát viên.",
-        "Do not proceed. Ask for another document or call the supervisor."),
-    ("face", "not_performed"): (
-        "Chưa so khớp được khuôn mặt",
-        "The face could not be compared",
-        "Chụp lại: khách nhìn thẳng vào camera, đủ sáng.",
-        "Capture again: the customer faces the camera in good light."),
-    ("passive_auth", "unverifiable"): (
-        "Không kiểm tra được chữ ký số (thiếu chứng thư CSCA)",
-        "The digital signature could not be checked (no CSCA certificate)",
-        "Liên hệ quản trị hệ thống để cập nhật danh sách CSCA.",
-        "Ask the administrator to update the CSCA list."),
-    ("chip", "unverifiable"): (
-        "Chip không hỗ trợ kiểm tra chống sao chép",
-        "The chip offers no clone check",
-        "Đối chiếu thêm giấy tờ theo quy định.",
-        "Check another document as the rules require."),
+# What the teller does next, per deciding check and state (vi, en).
+_REJECT = ("Không chấp nhận thẻ. Báo kiểm soát viên.",
+           "Do not accept the card. Call the supervisor.")
+_NEXT: dict[tuple[str, str], tuple[str, str]] = {
+    ("passive_auth", "invalid"): _REJECT,
+    ("chip_authentic", "invalid"): _REJECT,
+    ("chip_genuine", "invalid"): _REJECT,
+    ("document_valid", "invalid"): ("Thẻ hết hạn: đề nghị khách làm thẻ mới; dùng giấy tờ khác "
+                                    "theo quy định.", "The card has expired: ask for a valid "
+                                    "document as the rules require."),
+    ("face_match", "no_match"): ("Không thực hiện giao dịch. Yêu cầu giấy tờ khác hoặc báo "
+                                 "kiểm soát viên.", "Do not proceed. Ask for another document "
+                                 "or call the supervisor."),
+    ("face_match", "not_performed"): ("Chụp lại: khách nhìn thẳng vào camera, đủ sáng.",
+                                      "Capture again: the customer faces the camera in good "
+                                      "light."),
+    ("passive_auth", "unverifiable"): ("Liên hệ quản trị hệ thống để cập nhật danh sách CSCA.",
+                                       "Ask the administrator to update the CSCA list."),
 }
-_OK_TEXT = ("Thẻ thật, chip gốc, đúng chủ thẻ", "Genuine card, original chip, holder matches",
-            "Tiếp tục giao dịch.", "Proceed.")
+_NEXT_OK = ("Tiếp tục giao dịch.", "Proceed.")
+_NEXT_OTHER = ("Thử lại; nếu lặp lại, báo kiểm soát viên.",
+               "Try again; if it recurs, call the supervisor.")
 
 
 @dataclass
@@ -76,14 +56,14 @@ class CardRequest:
     reader: str
     key: MrzKey | CanKey
     policy: str = "bank"
-    face_image: bytes | None = None
+    probes: Probes = field(default_factory=Probes)
     wait: float = 30.0
-    operating_point: str = "strict"
 
 
 @dataclass
 class Outcome:
     report: dict[str, Any]
+    teller: dict[str, Any]
     portrait: bytes | None
     portrait_mime: str | None
     durations: dict[str, float] = field(default_factory=dict)
@@ -91,138 +71,119 @@ class Outcome:
 
     @property
     def label(self) -> str:
-        return str(self.report["verdict"]["label"])
+        return str(self.teller["label"])
 
 
-def verdict(checks: list[CheckResult], policy: str) -> dict[str, Any]:
-    """One verdict: any invalid/no-match check → REJECTED; every required check good →
-    VERIFIED; otherwise INCOMPLETE. With the teller's reason and next step (vi, en)."""
-    required = POLICIES[policy]
-    by_name = {c.name: c for c in checks}
-    bad = [c for c in checks if c.state in _BAD]
-    missing = [by_name.get(n) or CheckResult(n, CheckState.NOT_PERFORMED, "not run")
-               for n in required if by_name.get(n) is None or by_name[n].state not in _GOOD]
-    if bad:
-        label, culprit = "REJECTED", bad[0]
-    elif missing:
-        label, culprit = "INCOMPLETE", missing[0]
-    else:
-        label, culprit = "VERIFIED", None
-    if culprit is None:
-        texts = _OK_TEXT
-    else:
-        state = culprit.state.value if culprit.state.value in ("invalid", "no_match",
-                                                               "unverifiable") else "not_performed"
-        texts = _TELLER.get((culprit.name, state)) or (
-            f"Chưa kiểm tra được: {culprit.name}", f"Could not check: {culprit.name}",
-            "Thử lại hoặc báo kiểm soát viên.", "Try again or call the supervisor.")
-    state = {"VERIFIED": "valid", "REJECTED": "invalid"}.get(label, "unverifiable")
-    return {"state": state, "label": label, "policy": policy,
-            "reason": texts[1] + (f" ({culprit.reason})" if culprit and culprit.reason else ""),
-            "reason_vi": texts[0], "reason_en": texts[1],
-            "next_step_vi": texts[2], "next_step_en": texts[3],
-            "failed_check": culprit.name if culprit else None}
+def trust_store(paths: list[str] | None, sim: bool = False) -> TrustStore | None:
+    """The service's CSCAs: given paths; the virtual card's TEST CSCA (demos, tests); or None =
+    the library's default (local trust store, else the bundled master list)."""
+    if paths:
+        return TrustStore.from_paths(list(paths))
+    if sim:
+        from ..sim.pki import sim_trust_paths
+
+        return TrustStore.from_paths(sim_trust_paths())
+    return None
 
 
-def _face_check(portrait: bytes | None, face_image: bytes | None, operating_point: str
-                ) -> CheckResult:
+def probes_for(face_image: bytes | None) -> Probes:
+    """The live face (a camera frame from the page): InputError when it is not an image."""
     if face_image is None:
-        return CheckResult("face", CheckState.NOT_PERFORMED, "no live face image was given")
-    if portrait is None:
-        return CheckResult("face", CheckState.NOT_PERFORMED, "no portrait on the chip")
-    from ..biometrics.face import Probe, match_portrait
+        return Probes()
+    from ..biometrics.face import Probe
 
-    try:
-        probe = Probe.from_image(face_image)
-    except CardkitError as exc:
-        return CheckResult("face", CheckState.NOT_PERFORMED, str(exc))
-    return match_portrait(portrait, probe, operating_point=operating_point).to_check("face")
+    return Probes(face=Probe.from_image(face_image))
 
 
-def judge(files: dict[str, bytes], *, trust: TrustChoice, policy: str,
-          face_image: bytes | None, chip: list[CheckResult], source: dict[str, Any],
-          skipped: dict[str, str] | None, emit: Emit, durations: dict[str, float],
-          operating_point: str = "strict") -> Outcome:
-    """Passive authentication + face on files from anywhere; builds the report and verdict."""
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}")
-    doc = parse_document(files)
-    emit("checking_signature", 85)
-    t = time.perf_counter()
-    pa, passive = passive_check(files, trust)
-    durations["passive_auth"] = time.perf_counter() - t
-    authenticated = list(passive.authenticated_dgs)
-    face = doc.portrait
-    # Only a portrait EF.SOD vouches for is the holder's: a forger's DG2 is neither compared nor
-    # shown to the teller as "the photo on the chip".
-    portrait = face.image_bytes if face is not None and 2 in authenticated else None
-    emit("face", 92)
-    t = time.perf_counter()
-    if face is not None and portrait is None:
-        face_check = CheckResult("face", CheckState.NOT_PERFORMED,
-                                 "the chip portrait (DG2) is not covered by the issuer's "
-                                 "signature: face not compared")
+def teller_view(result: VerificationResult) -> dict[str, Any]:
+    """What the teller's page shows: the verdict in words, the next step, one badge per check,
+    and the identity fields EF.SOD vouches for (Vietnamese first)."""
+    vi = translator("vi")
+    decision = result.decision
+    label = result.verdict.value.upper()
+    first = decision.reasons[0] if decision.reasons else None
+    if first is None:
+        reason_vi, reason_en = "Thẻ thật, chip gốc, đúng chủ thẻ", "Genuine card, original chip, " \
+            "holder matches"
+        nxt = _NEXT_OK
     else:
-        face_check = _face_check(portrait, face_image, operating_point)
-    durations["face"] = time.perf_counter() - t
-    checks = [pa, *chip, face_check]
-    report = build_report(doc, source=source, checks=checks, skipped=skipped,
-                          authenticated=authenticated)
-    gating = [c for c in checks if c.name not in ("chip_auth", "active_auth")]
-    report["verdict"] = verdict(gating, policy)
-    report["durations"] = {k: round(v, 4) for k, v in durations.items()}
-    return Outcome(report, portrait, face.mime if portrait is not None else None, durations,
-                   files.get("SOD"))
+        reason_vi, reason_en = first.message.render(vi), first.message.render()
+        nxt = _NEXT.get((first.check.value, first.state.value), _NEXT_OTHER)
+    badges = {}
+    for name, key in BADGES.items():
+        check = result.checks.get(name)
+        wanted = result.policy.wants(CheckName(name))
+        if check is not None or wanted:
+            badges[key] = check.state.value if check is not None else "not_performed"
+    return {"label": label, "policy": result.policy.name,
+            "reason_vi": reason_vi, "reason_en": reason_en,
+            "next_step_vi": nxt[0], "next_step_en": nxt[1],
+            "failed_check": first.check.value if first else None,
+            "badges": badges, "identity": result.identity.to_dict(authenticated_only=True)}
 
 
-def verify_card(req: CardRequest, trust: TrustChoice, emit: Emit) -> Outcome:
-    """Wait for the card on `req.reader`, read it, check the chip, judge. CardkitError on a card
-    or reader problem (no card, wrong key, card removed)."""
-    from ..transport.pcsc import PcscTransport
-
-    durations: dict[str, float] = {}
-    emit("waiting_card", 0, reader=req.reader)
-    t0 = time.perf_counter()
-    transport = PcscTransport(req.reader, wait=req.wait)
-    done_files: list[str] = []
-    shown = [10]
-
-    def progress(name: str, done: int, total: int) -> None:
-        before = len([f for f in done_files if f != name])
-        frac = done / total if total else 1.0
-        if frac >= 1 and name not in done_files:
-            done_files.append(name)
-        # ~8 files on a CCCD; the bar never goes back.
-        shown[0] = max(shown[0], 10 + min(60, int(60 * (before + frac) / 8)))
-        emit("reading", shown[0], file=name, file_percent=int(100 * frac))
-
-    with transport:
-        emit("card_found", 5)
-        durations["wait_card"] = time.perf_counter() - t0
-        t = time.perf_counter()
-        # read_card runs Chip and Active Authentication right after the data groups.
-        card = read_card(transport, req.key, progress=progress, chip_checks=True)
-        durations["read_and_chip_auth"] = time.perf_counter() - t
-    emit("chip_auth", 78, chip=card.chip_genuine.state.value)
-    source = {"kind": "reader", "reader": card.transport.name, "access": card.access,
-              "seconds": round(card.seconds, 3)}
-    outcome = judge(card.files, trust=trust, policy=req.policy, face_image=req.face_image,
-                    chip=[card.chip_auth, card.active_auth, card.chip_genuine], source=source,
-                    skipped=card.skipped, emit=emit, durations=durations,
-                    operating_point=req.operating_point)
-    emit("done", 100, verdict=outcome.label)
-    return outcome
+def _outcome(result: VerificationResult) -> Outcome:
+    face = result.portrait
+    covered = result.passive is not None and 2 in result.passive.authenticated_dgs
+    portrait = face.image_bytes if face is not None and covered else None
+    return Outcome(result.to_dict(), teller_view(result), portrait,
+                   face.mime if portrait is not None else None,
+                   {s.name: s.seconds for s in result.steps}, result.files.get("SOD"))
 
 
-def verify_files(files: dict[str, bytes], trust: TrustChoice, *, policy: str = "inspect-only",
-                 face_image: bytes | None = None, emit: Emit | None = None) -> Outcome:
-    """Judge uploaded dump files (a phone read the chip by NFC): no chip checks are possible."""
-    chip = [CheckResult("chip", CheckState.UNVERIFIABLE,
-                        "uploaded files: the chip itself was not available for CA/AA")]
-    return judge(files, trust=trust, policy=policy, face_image=face_image, chip=chip,
-                 source={"kind": "dump"}, skipped=None, emit=emit or (lambda *a, **k: None),
-                 durations={})
+class _Steps:
+    """Library progress events → the page's steps (in order; the bar never goes back)."""
+
+    def __init__(self, emit: Emit, reader: str) -> None:
+        self.emit, self.reader = emit, reader
+        self.percent = 0
+        self.files_done: list[str] = []
+        self.card_seen = False
+
+    def _send(self, kind: str, percent: int, **facts: Any) -> None:
+        self.percent = max(self.percent, percent)
+        self.emit(kind, self.percent, **facts)
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        if ev.step == "read" and ev.status == "started":
+            self._send("waiting_card", 0, reader=self.reader)
+        elif ev.step == "read" and ev.status == "progress":
+            if not self.card_seen:
+                self.card_seen = True
+                self._send("card_found", 5)
+            name, done, total = ev.file or "", ev.done or 0, ev.total or 0
+            frac = done / total if total else 1.0
+            before = len([f for f in self.files_done if f != name])
+            if frac >= 1 and name not in self.files_done:
+                self.files_done.append(name)
+            self._send("reading", 10 + min(60, int(60 * (before + frac) / 8)), file=name,
+                       file_percent=int(100 * frac))
+        elif ev.step == "read" and ev.status == "done":
+            self._send("chip_auth", 75)
+        elif ev.status == "started" and ev.step in _STEP_KIND:
+            kind, pct = _STEP_KIND[ev.step]
+            self._send(kind, pct)
+        elif ev.step == "verdict":
+            self._send("done", 100, verdict=str(ev.state or "").upper())
 
 
-def trust_choice(paths: list[str] | None, sim: bool = False) -> TrustChoice:
-    return load_trust_choice(paths, sim_default=sim)
+_STEP_KIND = {"passive_auth": ("checking_signature", 82), "document_valid": ("document_valid", 88),
+              "face_match": ("face", 92), "finger_match": ("finger", 96)}
+
+
+def verify_card_on_reader(req: CardRequest, trust: TrustStore | None, emit: Emit) -> Outcome:
+    """Wait for the card on `req.reader`, read and judge it under the policy. CardkitError on a
+    card or reader problem (no card, wrong key, card removed)."""
+    result = verify_card(CardSource.from_reader(req.reader, wait=req.wait), req.key,
+                         policy=req.policy, probes=req.probes, trust=trust,
+                         progress=_Steps(emit, req.reader))
+    return _outcome(result)
+
+
+def verify_files(files: dict[str, bytes], trust: TrustStore | None, *,
+                 policy: str = "inspect-only", probes: Probes | None = None) -> Outcome:
+    """Judge uploaded dump files (a phone read the chip by NFC): the chip itself is not there, so
+    a policy that requires chip authentication gives at best INCOMPLETE."""
+    result = verify_card(CardSource.from_files(files, "upload"), policy=policy,
+                         probes=probes, trust=trust)
+    return _outcome(result)

@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 
 from cardkit.sim.personas import get_persona, register_persona
-
-
-def portrait_jpeg(path: Path) -> bytes:
-    """A chip-like portrait (240×320 JPEG) cut from a photo (the CLI verify tests' cut)."""
-    from tests.cli.test_cli_verify import _portrait
-
-    return _portrait(path, ".jpg")
+from tests.conftest import chip_portrait
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +24,7 @@ def faces(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def face_persona(faces: Path) -> str:
     """`default` (BAC, RSA AA, valid PKI) with a real public photo as the chip portrait."""
-    portrait = portrait_jpeg(faces / "barack_obama" / "1.jpg")
+    portrait = chip_portrait(faces / "barack_obama" / "1.jpg")
     register_persona("test-counter-face", "test: real public photo in DG2",
                      lambda seed: get_persona("default", seed).with_portrait(portrait, "jpeg"))
     return "test-counter-face"

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from cardkit.audit import AuditConfig, AuditLog, card_reference, verify_export
 from cardkit.document import parse_document
 from cardkit.sim.personas import get_persona
-from cli.main import cli
+from cardkit_cli.main import cli
 from tests.conftest import need
 
 SECRET = bytes(range(32))
@@ -62,9 +62,10 @@ def test_sqlite_db_holds_no_biometrics_and_no_personal_data(tmp_path: Path) -> N
         assert text.encode("utf-8") not in blob, text
         assert text.encode("utf-16-le") not in blob, text
     rows = _log(f"sqlite:///{db}").list()
-    assert len(rows) == 3 and {r["verdict"] for r in rows} == {"valid", "invalid"}
+    assert len(rows) == 3 and {r["verdict"] for r in rows} == {"VERIFIED", "REJECTED"}
     assert rows[0]["operator"] == "teller-07" and rows[0]["dsc_sha256"]
-    assert rows[0]["card_ref"] == card_reference("001093000001", _log("sqlite://").config)
+    ref = card_reference("001093000001", _log("sqlite://").config)
+    assert {r["card_ref"] for r in rows} == {ref, f"claimed-{ref}"}  # forged-dg: DG13 claims it
     # A compliance officer given the number finds the visits without the log holding it.
     assert len(_log(f"sqlite:///{db}").list(id_number="001093000001")) == 3
 
@@ -202,7 +203,7 @@ def test_postgresql_server(postgres: str) -> None:
                                 sod=get_persona(name).files["SOD"])
     assert time.monotonic() - t0 < 30
     rows = log.list()
-    assert [r["verdict"] for r in rows] == ["invalid", "valid"]
+    assert [r["verdict"] for r in rows] == ["REJECTED", "VERIFIED"]
     assert log.verify_chain()[0]
     assert verify_export(log.export(), SECRET)[0]
     import sqlalchemy as sa

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fhir.resources.R4B.patient import Patient
 
 from cardkit.clinic import CCCD_SYSTEM, VERIFICATION_EXTENSION, fhir_patient, flat_record
-from cli.main import cli
+from cardkit_cli.main import cli
 
 
 def _read(fmt: str, persona: str = "default") -> tuple[int, dict]:
@@ -54,8 +54,9 @@ def test_flat_json() -> None:
 
 @pytest.mark.parametrize("sex, gender", [("F", "female"), ("M", "male"), ("?", "unknown")])
 def test_gender_mapping(sex: str, gender: str) -> None:
-    res = fhir_patient({"holder": {"id_number": "001093000001", "sex": sex},
-                        "verdict": {"state": "unverifiable", "reason": "no CSCA"}})
+    res = fhir_patient({"identity": {"id_number": "001093000001", "sex": sex},
+                        "verdict": {"result": "incomplete",
+                                    "reasons": [{"message": "no CSCA"}]}})
     Patient.model_validate(res)
     assert res["gender"] == gender and res["meta"]["tag"][0]["code"] == "INCOMPLETE"
-    assert flat_record({"holder": {}})["verdict"] == "INCOMPLETE"
+    assert flat_record({"identity": {}})["verdict"] == "INCOMPLETE"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cardkit.icao.keys import CanKey, MrzKey
 from cardkit.qr import CccdQr, QrError, decode_image, encode_cccd_qr, parse_cccd_qr, scan_camera
 from cardkit.sim.personas import get_persona
-from cli.main import cli
+from cardkit_cli.main import cli
 
 SYNTHETIC = CccdQr("001093000001", "", "Nguyễn Văn An", dt.date(1993, 1, 5), "Nam",
                    "Số 1 Phố Huế, Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội", dt.date(2023, 1, 5))

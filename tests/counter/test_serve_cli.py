@@ -40,13 +40,13 @@ def test_serve_with_two_workers_verifies_a_dump(tmp_path: Path) -> None:
                  for n, d in get_persona("forged-dg").files.items()]
         r = httpx.post(url + "/api/dumps/verify", files=files, data={"operator": "app-1"},
                        timeout=30)
-        assert r.status_code == 200 and r.json()["verdict"]["label"] == "REJECTED"
+        assert r.status_code == 200 and r.json()["teller"]["label"] == "REJECTED"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from cardkit_cli.main import cli
 
     out = CliRunner(env={"CARDKIT_DATA_DIR": str(tmp_path / "data")}).invoke(
         cli, ["log", "list", "--db", f"sqlite:///{tmp_path / 'a.db'}"])

@@ -46,9 +46,8 @@ def test_non_loopback_needs_a_token() -> None:
 def test_dump_upload_multipart_and_zip(client: TestClient) -> None:
     r = client.post("/api/dumps/verify", files=_multipart("default"))
     assert r.status_code == 200, r.text
-    rep = r.json()
-    assert rep["verdict"]["label"] == "VERIFIED" and rep["checks"]["chip"]["state"] == \
-        "unverifiable"
+    assert r.json()["teller"]["label"] == "VERIFIED"
+    assert "chip_authentic" not in r.json()["report"]["checks"]  # inspect-only: not asked
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for n, d in get_persona("forged-dg").files.items():
@@ -56,11 +55,12 @@ def test_dump_upload_multipart_and_zip(client: TestClient) -> None:
     r = client.post("/api/dumps/verify", files=[("files", ("dump.zip", buf.getvalue(),
                                                            "application/zip"))])
     assert r.status_code == 200
-    assert r.json()["verdict"]["label"] == "REJECTED"
-    assert r.json()["verdict"]["failed_check"] == "passive_auth"
+    assert r.json()["teller"]["label"] == "REJECTED"
+    assert r.json()["teller"]["failed_check"] == "passive_auth"
     # The bank policy needs the chip and a face: a dump alone cannot be VERIFIED under it.
     r = client.post("/api/dumps/verify", files=_multipart("default"), data={"policy": "bank"})
-    assert r.json()["verdict"]["label"] == "INCOMPLETE"
+    assert r.json()["teller"]["label"] == "INCOMPLETE"
+    assert r.json()["report"]["checks"]["chip_authentic"]["state"] == "not_performed"
 
 
 def test_upload_limits(client: TestClient) -> None:
@@ -160,7 +160,7 @@ def test_key_forms() -> None:
 def test_serve_refuses_a_network_address_without_token() -> None:
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from cardkit_cli.main import cli
 
     r = CliRunner(env={"CARDKIT_SERVE_TOKEN": None}).invoke(
         cli, ["serve", "--host", "0.0.0.0", "--no-audit"])
@@ -180,10 +180,11 @@ def test_portrait_not_covered_by_sod_is_never_compared(client: TestClient, face_
     parts = [("files", (f"{n}.bin", d, "application/octet-stream")) for n, d in files.items()]
     parts.append(("face", ("me.jpg", (faces / "barack_obama" / "3.jpg").read_bytes(),
                            "image/jpeg")))
-    rep = client.post("/api/dumps/verify", files=parts, data={"policy": "clinic"}).json()
-    assert rep["checks"]["face"]["state"] == "not_performed"
-    assert "not covered by the issuer's signature" in rep["checks"]["face"]["reason"]
-    assert rep["verdict"]["label"] == "REJECTED"
+    out = client.post("/api/dumps/verify", files=parts, data={"policy": "clinic"}).json()
+    rep = out["report"]
+    assert rep["checks"]["face_match"]["state"] == "unverifiable"
+    assert "not covered by a valid issuer signature" in rep["checks"]["face_match"]["reason"]
+    assert out["teller"]["label"] == "REJECTED" and out["teller"]["badges"]["face"] != "match"
     assert rep["portrait"]["authenticated"] is False
     assert "DG2" in rep["unauthenticated"]["data_groups"]
 

@@ -18,7 +18,7 @@ const T = {
     need_key: "Nhập số CCCD + ngày sinh + ngày hết hạn, hoặc CAN, hoặc quét mã QR",
     VERIFIED: "ĐÃ XÁC MINH", REJECTED: "TỪ CHỐI", INCOMPLETE: "CHƯA ĐỦ ĐIỀU KIỆN",
     b_passive_auth: "Thẻ thật (chữ ký số)", b_chip: "Chip gốc (chống sao chép)",
-    b_face: "Khuôn mặt", b_finger: "Vân tay",
+    b_document: "Thẻ còn hạn", b_face: "Khuôn mặt", b_finger: "Vân tay",
     s_valid: "đạt", s_match: "khớp", s_invalid: "KHÔNG ĐẠT", s_no_match: "KHÔNG KHỚP",
     s_unverifiable: "chưa kiểm tra được", s_not_performed: "chưa thực hiện",
     s_not_supported: "không hỗ trợ",
@@ -43,7 +43,7 @@ const T = {
     need_key: "Type ID + date of birth + expiry, or the CAN, or scan the QR code",
     VERIFIED: "VERIFIED", REJECTED: "REJECTED", INCOMPLETE: "INCOMPLETE",
     b_passive_auth: "Genuine card (signature)", b_chip: "Original chip (clone check)",
-    b_face: "Face", b_finger: "Finger",
+    b_document: "Document valid", b_face: "Face", b_finger: "Finger",
     s_valid: "passed", s_match: "match", s_invalid: "FAILED", s_no_match: "NO MATCH",
     s_unverifiable: "could not check", s_not_performed: "not done", s_not_supported: "not supported",
     h_id_number: "ID number", h_full_name: "Full name", h_date_of_birth: "Date of birth",
@@ -240,19 +240,19 @@ function render(res) {
     v.focus();
     return;
   }
-  const rep = res.report, vd = rep.verdict;
-  v.className = "verdict " + vd.label;
-  v.dataset.verdict = vd.label;
-  $("verdict-label").textContent = t(vd.label);
-  $("verdict-reason").textContent = lang === "vi" ? vd.reason_vi : vd.reason_en;
-  $("verdict-next").textContent = "→ " + (lang === "vi" ? vd.next_step_vi : vd.next_step_en);
+  const tv = res.teller;
+  v.className = "verdict " + tv.label;
+  v.dataset.verdict = tv.label;
+  $("verdict-label").textContent = t(tv.label);
+  const why = lang === "vi" ? tv.reason_vi : tv.reason_en;
+  $("verdict-reason").textContent = why.charAt(0).toUpperCase() + why.slice(1);
+  $("verdict-next").textContent = "→ " + (lang === "vi" ? tv.next_step_vi : tv.next_step_en);
   const b = $("badges"); b.innerHTML = "";
-  for (const name of ["passive_auth", "chip", "face", "finger"]) {
-    const c = rep.checks[name];
-    b.appendChild(badge(name, c ? c.state : "not_performed"));
+  for (const name of ["passive_auth", "chip", "document", "face", "finger"]) {
+    b.appendChild(badge(name, tv.badges[name] || "not_performed"));
   }
   const dl = $("holder"); dl.innerHTML = "";
-  const h = rep.holder || {};
+  const h = tv.identity || {};
   for (const k of ["id_number", "full_name", "date_of_birth", "sex", "nationality",
                    "place_of_origin", "place_of_residence", "date_of_expiry"]) {
     if (!h[k]) continue;
