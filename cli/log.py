@@ -16,7 +16,7 @@ from cardkit.audit import AuditConfig, AuditError, AuditLog, verify_export
 from cardkit.errors import ExitCode
 from cardkit.private_files import write_private
 
-from .common import echo_json, exit_with, handle_errors
+from .common import _, echo_json, exit_with, handle_errors, lang_option
 
 _URL = click.option("--db", "url", metavar="URL", default=None,
                     help="Database URL (default $CARDKIT_AUDIT_URL, else a SQLite file in the "
@@ -47,6 +47,7 @@ def log_group() -> None:
 @click.option("--id", "id_number", metavar="12DIGITS",
               help="Only this card's records (matched through the keyed hash).")
 @click.option("--json", "as_json", is_flag=True)
+@lang_option
 @handle_errors
 def list_cmd(url: str | None, limit: int, since: str | None, id_number: str | None,
              as_json: bool) -> None:
@@ -60,13 +61,14 @@ def list_cmd(url: str | None, limit: int, since: str | None, id_number: str | No
                    f"{r['operator'] or '-':<12} {r['counter'] or '-':<10} {r['policy'] or '-':<8} "
                    f"{_checks_line(r) if r['kind'] == 'verification' else r['note']}")
     if not rows:
-        click.echo("no audit records")
+        click.echo(_("No audit records"))
 
 
 @log_group.command("show")
 @click.argument("record_id", type=int)
 @_URL
 @click.option("--json", "as_json", is_flag=True)
+@lang_option
 @handle_errors
 def show_cmd(record_id: int, url: str | None, as_json: bool) -> None:
     """One record in full."""
@@ -84,18 +86,21 @@ def show_cmd(record_id: int, url: str | None, as_json: bool) -> None:
 @log_group.command("export")
 @_URL
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@lang_option
 @handle_errors
 def export_cmd(url: str | None, output: Path) -> None:
     """Write every record with its hash chain and an HMAC (site secret) to a 0600 JSON file."""
     data = _open(url).export()
     write_private(output, json.dumps(data, ensure_ascii=False, indent=1))
-    click.echo(f"exported {len(data['records'])} records → {output}")
+    click.echo(_("Exported {count} records to {file}").format(count=len(data["records"]),
+                                                               file=output))
 
 
 @log_group.command("verify")
 @click.argument("export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-secret", is_flag=True,
               help="Check only the hash chain (without this site's secret).")
+@lang_option
 @handle_errors
 def verify_cmd(export_file: Path, no_secret: bool) -> None:
     """Check an export: hash chain and HMAC. Exit 3 when it was altered."""
@@ -106,17 +111,22 @@ def verify_cmd(export_file: Path, no_secret: bool) -> None:
     secret = None if no_secret else AuditConfig.from_env().secret
     ok, why = verify_export(data, secret)
     if not ok:
-        click.echo(f"cardkit: error: {export_file}: {why}", err=True)
+        altered = _("{file}: the export was altered ({detail})")
+        click.echo("cardkit: " + _("error") + ": " + altered.format(file=export_file, detail=why),
+                   err=True)
         exit_with(ExitCode.NOT_GENUINE)
-    click.echo(f"{export_file}: {why}" + ("" if secret else " (HMAC not checked)"))
+    intact = _("{file}: the export is intact ({detail})") if secret else \
+        _("{file}: the hash chain is intact ({detail}); HMAC not checked")
+    click.echo(intact.format(file=export_file, detail=why))
 
 
 @log_group.command("purge")
 @_URL
 @click.option("--older-than-days", type=int, default=None,
               help="Retention in days (default $CARDKIT_AUDIT_RETENTION_DAYS, else 5 years).")
+@lang_option
 @handle_errors
 def purge_cmd(url: str | None, older_than_days: int | None) -> None:
     """Delete records older than the retention period (a purge record stays in the chain)."""
     n = _open(url).purge(older_than_days=older_than_days)
-    click.echo(f"purged {n} records")
+    click.echo(_("Purged {count} records").format(count=n))

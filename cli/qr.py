@@ -8,7 +8,7 @@ from cardkit.errors import InputError
 from cardkit.icao.keys import CanKey
 from cardkit.qr import decode_image, scan_camera
 
-from .common import echo_json, handle_errors
+from .common import _, echo_json, handle_errors, lang_option
 
 
 @click.command("qr")
@@ -21,6 +21,7 @@ from .common import echo_json, handle_errors
 @click.option("--expiry", metavar="DATE", help="Date of expiry from the card: gives the MRZ key "
               "(BAC) as well as the CAN.")
 @click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON.")
+@lang_option
 @handle_errors
 def qr_cmd(image: str | None, camera: str | None, timeout: float, expiry: str | None,
            as_json: bool) -> None:
@@ -32,15 +33,15 @@ def qr_cmd(image: str | None, camera: str | None, timeout: float, expiry: str | 
         raise InputError("give one of --image FILE or --camera N")
     qr = decode_image(image) if image else scan_camera(camera, timeout=timeout)  # type: ignore[arg-type]
     key = qr.access_key(expiry)
-    access = "PACE (CAN)" if isinstance(key, CanKey) else "BAC/PACE (MRZ key)"
+    access = "PACE (CAN)" if isinstance(key, CanKey) else "BAC/PACE (MRZ)"
     if as_json:
         echo_json({**qr.to_dict(), "can": qr.can, "access": access})
         return
-    rows = [("Số định danh cá nhân / ID", qr.id_number), ("Số CMND cũ / old ID", qr.old_id_number),
-            ("Họ, chữ đệm và tên / Name", qr.full_name),
-            ("Ngày sinh / Date of birth", qr.date_of_birth.isoformat()),
-            ("Giới tính / Sex", qr.sex), ("Nơi thường trú / Residence", qr.address),
-            ("Ngày cấp / Issued", qr.date_of_issue.isoformat() if qr.date_of_issue else ""),
-            ("CAN", qr.can), ("Key", access)]
+    rows = [(_("ID number"), qr.id_number), (_("Old ID number"), qr.old_id_number),
+            (_("Full name"), qr.full_name), (_("Date of birth"), qr.date_of_birth.isoformat()),
+            (_("Sex"), qr.sex), (_("Place of residence"), qr.address),
+            (_("Date of issue"), qr.date_of_issue.isoformat() if qr.date_of_issue else ""),
+            ("CAN", qr.can), (_("Access key"), access)]
+    width = max(len(label) for label, _v in rows) + 2
     for label, value in rows:
-        click.echo(f"{label:<28}{value}")
+        click.echo(f"{label:<{width}}{value}")

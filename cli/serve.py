@@ -8,7 +8,7 @@ import click
 
 from cardkit.errors import InputError
 
-from .common import handle_errors
+from .common import _, handle_errors, lang_option
 
 
 @click.command("serve")
@@ -31,6 +31,7 @@ from .common import handle_errors
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Worker processes. Card jobs live in the worker that started them: use 1 for "
                    "a teller page; more only for dump verification (/api/dumps/verify).")
+@lang_option
 @handle_errors
 def serve_cmd(host: str, port: int, token: str | None, trust_paths: tuple[str, ...],
               sim_trust: bool, counter: str, audit_db: str | None, no_audit: bool,
@@ -46,7 +47,8 @@ def serve_cmd(host: str, port: int, token: str | None, trust_paths: tuple[str, .
                         counter=counter, audit_url="" if no_audit else audit_db,
                         card_wait=card_wait)
     create_app(cfg)  # refuses a non-loopback address without a token, before listening
-    click.echo(f"cardkit counter service on http://{host}:{port}/ (API docs: /docs)", err=True)
+    click.echo(_("cardkit counter service at {url} (API documentation: /docs)").format(
+        url=f"http://{host}:{port}/"), err=True)
     if workers == 1:
         uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning")
     else:
