@@ -4,8 +4,9 @@
 The dump is the virtual card's `default` persona (RSA-2048 DSC, JPEG portrait, DG1/2/3/13/14/15,
 ~25 KB) uploaded as multipart files to POST /api/dumps/verify (policy inspect-only, audit off —
 pass --audit to record every verification in a temporary SQLite audit DB). The in-process figure
-is `load_trust_choice` + `verify_passive` on the same files, as `cardkit inspect` runs them. The
-clients run in this process (threads, keep-alive connections), 2 per worker: on a 2-core machine
+is `verify_card(CardSource.from_files(...), policy="inspect-only")` on the same files — what
+`cardkit inspect` runs — plus the bare `verify_passive` underneath it, for scale. The
+clients run in this process (threads, a new connection per request), 2 per worker: on a 2-core machine
 the client shares the CPU with the server, so the figures are a lower bound.
 
     python bench/serve_bench.py [--seconds 5] [--workers 1 2 4] [--audit]
@@ -28,8 +29,10 @@ from pathlib import Path
 import httpx
 
 from cardkit.security.passive import verify_passive
+from cardkit.security.trust import TrustStore
 from cardkit.sim.personas import get_persona
-from cardkit.verify import load_trust_choice
+from cardkit.sim.pki import sim_trust_paths
+from cardkit.verify import CardSource, verify_card
 
 
 def pct(values: list[float], q: float) -> float:
@@ -37,15 +40,20 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-def in_process(files: dict[str, bytes], seconds: float) -> tuple[float, list[float]]:
-    trust = load_trust_choice(None, sim_default=True)
+def in_process(files: dict[str, bytes], seconds: float, workflow: bool
+               ) -> tuple[float, list[float]]:
+    store = TrustStore.from_paths(sim_trust_paths())
     lat: list[float] = []
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         t = time.perf_counter()
-        result = verify_passive(files, trust=trust.store)
+        if workflow:
+            ok = verify_card(CardSource.from_files(files), policy="inspect-only",
+                             trust=store).verdict.value == "verified"
+        else:
+            ok = verify_passive(files, trust=store).overall.state.value == "valid"
         lat.append(time.perf_counter() - t)
-        assert result.overall.state.value == "valid"
+        assert ok
     return len(lat) / (time.perf_counter() - start), lat
 
 
@@ -85,7 +93,10 @@ def through_service(url: str, files: dict[str, bytes], clients: int, seconds: fl
     stop_at = time.perf_counter() + seconds
 
     def client() -> None:
-        with httpx.Client(base_url=url, timeout=30) as c:
+        # A new connection per request (as phones uploading dumps do): keep-alive connections
+        # would stick to one worker and hide the others.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=url, timeout=30, limits=limits) as c:
             c.post("/api/dumps/verify", files=parts)  # warm-up (connection, worker caches)
             while time.perf_counter() < stop_at:
                 t = time.perf_counter()
@@ -115,9 +126,11 @@ def main() -> None:
     files = dict(get_persona("default").files)
     print(f"dump: persona default, {len(files)} files, {sum(map(len, files.values()))} bytes; "
           f"{os.cpu_count()} CPUs")
-    rate, lat = in_process(files, args.seconds)
-    print(f"{'in-process (cardkit inspect)':<32} {rate:8.1f} /s   p50 {pct(lat, .5) * 1e3:7.2f} ms"
-          f"   p99 {pct(lat, .99) * 1e3:7.2f} ms")
+    for label, workflow in (("in-process verify_passive", False),
+                            ("in-process inspect (workflow)", True)):
+        rate, lat = in_process(files, args.seconds, workflow)
+        print(f"{label:<32} {rate:8.1f} /s   p50 {pct(lat, .5) * 1e3:7.2f} ms"
+              f"   p99 {pct(lat, .99) * 1e3:7.2f} ms")
     for workers in args.workers:
         with tempfile.TemporaryDirectory() as tmp:
             audit = f"sqlite:///{tmp}/audit.db" if args.audit else None
