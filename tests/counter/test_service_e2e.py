@@ -63,6 +63,11 @@ def _verify(base: str, harness, persona: str, face: Path | None, policy: str = "
         job = r.json()["id"]
         events = _events(c, job)
         res = c.get(f"/api/verifications/{job}").json()
+        # A page that reconnects says where it was: the stream resumes after that event.
+        with c.stream("GET", f"/api/verifications/{job}/events",
+                      headers={"Last-Event-ID": "2"}) as again:
+            first = next(line for line in again.iter_lines() if line.startswith("id: "))
+        assert first == "id: 3"
         if res["state"] == "done" and res["portrait"]:
             pic = c.get(res["portrait"])
             assert pic.status_code == 200 and pic.content[:2] == b"\xff\xd8"
