@@ -316,6 +316,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                 job.outcome.portrait else None
         if job.error is not None:
             out["error"] = job.error
+        if job.audit_error is not None:
+            out["audit_error"] = job.audit_error
         return out
 
     @app.get("/api/verifications/{job_id}/events", tags=["verification"], dependencies=api)

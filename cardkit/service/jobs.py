@@ -9,8 +9,8 @@ Finished jobs (with the portrait and holder data in memory) are forgotten after 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -24,6 +24,7 @@ from typing import Any
 from .messages import event_text
 
 MAX_JOBS = 64
+log = logging.getLogger(__name__)
 
 
 class ReaderBusy(Exception):
@@ -40,6 +41,7 @@ class Job:
     state: str = "running"  # running | done | error
     outcome: Any = None  # workflow.Outcome
     error: dict[str, Any] | None = None
+    audit_error: str | None = None
     finished: float | None = None
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
@@ -121,19 +123,24 @@ class JobRegistry:
         def worker() -> None:
             try:
                 job.outcome = run(job)
-                job.state = "done"
             except BaseException as exc:  # reported to the client, never a dead thread
                 job.error = on_error(job, exc)
-                job.state = "error"
                 job.emit("error", 100, **{"reason": job.error.get("message_en", "")})
             finally:
-                job.finished = time.time()
-                self.locks.release(reader)
-                with job._cond:
-                    job._cond.notify_all()
+                # The audit record is written before the job reads as finished, so a client that
+                # sees the result also sees whether it was recorded — a lost record is never silent.
                 if on_done is not None:
-                    with contextlib.suppress(Exception):
+                    try:
                         on_done(job)
+                    except Exception as exc:  # noqa: BLE001 - reported with the result
+                        job.audit_error = f"{type(exc).__name__}: {exc}"[:300]
+                        log.error("audit record not written for job %s: %s", job.id[:8],
+                                  type(exc).__name__)
+                self.locks.release(reader)
+                job.finished = time.time()
+                with job._cond:
+                    job.state = "done" if job.error is None else "error"
+                    job._cond.notify_all()
 
         threading.Thread(target=worker, name=f"cardkit-job-{job.id[:8]}", daemon=True).start()
         return job

@@ -167,3 +167,20 @@ def test_audit_records_every_verification(service, pcscd_vpcd) -> None:
     assert log.verify_chain()[0]
     blob = b"".join(p.read_bytes() for p in db.parent.iterdir())
     assert b"001093000001" not in blob and "Nguyễn".encode() not in blob
+
+
+def test_a_lost_audit_record_is_reported(pcscd_vpcd, tmp_path) -> None:
+    """The audit database fails (table gone): the result says so instead of losing it silently."""
+    import sqlite3
+
+    db = tmp_path / "a" / "audit.db"
+    cfg = ServiceConfig(sim_trust=True, audit_url=f"sqlite:///{db}", card_wait=0.5)
+    with running_service(cfg) as base, httpx.Client(base_url=base, timeout=30) as c:
+        con = sqlite3.connect(db)
+        con.execute("DROP TABLE cardkit_audit")
+        con.commit()
+        r = c.post("/api/verifications", json={"reader": pcscd_vpcd.readers[1],
+                                                "key": _key("default")})
+        _events(c, r.json()["id"])
+        res = c.get(f"/api/verifications/{r.json()['id']}").json()
+        assert res["state"] == "error" and "no such table" in res["audit_error"]

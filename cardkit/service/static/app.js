@@ -11,7 +11,8 @@ const T = {
     f_id: "Số định danh cá nhân", f_dob: "Ngày sinh", f_expiry: "Có giá trị đến",
     f_can: "hoặc CAN (6 số)", go_h: "3. Đặt thẻ và xác minh", verify: "Xác minh thẻ",
     camera_h: "Ảnh trên chip và camera tại quầy", chip_photo: "Ảnh trên chip",
-    live_photo: "Camera tại quầy (trực tiếp)", lang: "English", fhir: "Tải hồ sơ cho bệnh viện (FHIR)",
+    live_photo: "Camera tại quầy (trực tiếp)", lang: "English",
+    audit_failed: "Không ghi được nhật ký kiểm toán — báo quản trị hệ thống", fhir: "Tải hồ sơ cho bệnh viện (FHIR)",
     no_reader: "Không có đầu đọc", scanning: "Đưa mặt trước của thẻ (mã QR) vào camera…",
     qr_ok: "Đã đọc mã QR: ", qr_fail: "Chưa thấy mã QR — giữ thẻ phẳng, gần camera",
     no_camera: "Không mở được camera: ", busy: "Đầu đọc đang bận với thẻ khác — chờ xong rồi thử lại",
@@ -36,7 +37,8 @@ const T = {
     f_id: "ID number (12 digits)", f_dob: "Date of birth", f_expiry: "Date of expiry",
     f_can: "or CAN (6 digits)", go_h: "3. Tap the card and verify", verify: "Verify card",
     camera_h: "Chip photo and counter camera", chip_photo: "Photo on the chip",
-    live_photo: "Counter camera (live)", lang: "Tiếng Việt", fhir: "Download for the hospital (FHIR)",
+    live_photo: "Counter camera (live)", lang: "Tiếng Việt",
+    audit_failed: "The audit record could not be written — call the administrator", fhir: "Download for the hospital (FHIR)",
     no_reader: "No reader", scanning: "Hold the card's front (QR code) to the camera…",
     qr_ok: "QR code read: ", qr_fail: "No QR code yet — hold the card flat, close to the camera",
     no_camera: "Camera cannot be opened: ", busy: "The reader is busy with another card — wait and retry",
@@ -206,6 +208,7 @@ async function verify(e) {
     $("portrait").removeAttribute("src");
     if (res.body.portrait) await loadPortrait(res.body.portrait);
     render(res.body);
+    if (res.body.audit_error) $("progress-msg").textContent = "⚠ " + t("audit_failed");
   } finally {
     btn.disabled = false;
   }
