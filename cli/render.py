@@ -161,6 +161,10 @@ def _details(result: VerificationResult) -> list[str]:
     if result.passive is not None:
         for c in result.passive.checks:
             lines.append(f"      {c.name}: {c.state.value} — {c.reason}")
+    face = result.face
+    if face is not None and face.distance is not None:
+        lines.append(f"  face: distance {face.distance:.3f} (match if <= {face.threshold:.2f}, "
+                     f"operating point {face.operating_point}), score {face.score:.3f}")
     lines.append(f"  {t_trust}: {result.trust.label}")
     lines += [f"  {w}" for w in result.warnings]
     steps = ", ".join(f"{s.name} {s.seconds * 1000:.0f} ms" for s in result.steps)

@@ -10,7 +10,6 @@ from cardkit.errors import InputError
 from cardkit.verify import Probes
 
 from .common import _, handle_errors
-from .face import render_face
 from .read import finish, run_verification, verify_options
 from .source import source_options
 
@@ -53,6 +52,4 @@ def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | Non
     if operating_point:
         opts["operating_point"] = operating_point
     result = run_verification(opts, default_policy="bank", probes=Probes(face=probe))
-    if verbose and not json_out and result.face is not None:
-        click.echo(render_face(result.face))
     finish(result, json_out=json_out, verbose=verbose)
