@@ -8,10 +8,13 @@ import click
 
 from cardkit import __version__
 
+from .common import lang_option
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cardkit")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (secrets are redacted).")
+@lang_option
 def cli(verbose: int) -> None:
     """Read and verify Vietnamese chip ID cards (CCCD) and ICAO eMRTDs."""
     level = logging.WARNING - 10 * min(verbose, 2)
