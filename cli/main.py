@@ -24,6 +24,7 @@ def cli(verbose: int) -> None:
 def _register() -> None:
     # Each sub-command lives in its own module; registered here explicitly.
     from .doctor import doctor
+    from .eac import eac_group
     from .face import face_group
     from .fixtures import fixtures_group
     from .inspect import inspect_cmd
@@ -34,7 +35,7 @@ def _register() -> None:
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
-                    face_group, fixtures_group):
+                    face_group, fixtures_group, eac_group):
         cli.add_command(command)
 
 

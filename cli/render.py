@@ -42,7 +42,7 @@ COUNTRIES = {"VNM": N_("Viet Nam")}
 PORTRAIT = N_("Portrait")
 NOT_VERIFIED = N_("[NOT AUTHENTICATED — do not use]")
 TELLER_CHECKS = (CheckName.CHIP_GENUINE, CheckName.DOCUMENT_VALID, CheckName.FACE_MATCH,
-                 CheckName.FINGER_MATCH)
+                 CheckName.FINGER_MATCH, CheckName.TERMINAL_AUTH)
 _MARK = {CheckState.VALID: "✔", CheckState.MATCH: "✔", CheckState.INVALID: "✘",
          CheckState.NO_MATCH: "✘", CheckState.UNVERIFIABLE: "?", CheckState.NOT_PERFORMED: "–",
          CheckState.NOT_SUPPORTED: "–"}
@@ -95,8 +95,8 @@ def render_result(result: VerificationResult, *, verbose: bool = False) -> str:
     check_rows = []
     for name in TELLER_CHECKS:
         check = result.checks.get(name.value)
-        if check is None or (name is not CheckName.CHIP_GENUINE
-                             and not result.policy.wants(name)):
+        shown_when_run = (CheckName.CHIP_GENUINE, CheckName.TERMINAL_AUTH)
+        if check is None or (name not in shown_when_run and not result.policy.wants(name)):
             continue
         text = (_chip_line(result) if name is CheckName.CHIP_GENUINE
                 else teller_message(check, result.checks).render(g))
