@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/eac_bench.py
 	$(BIN)/python bench/face_bench.py
 	$(BIN)/python bench/serve_bench.py
+	$(BIN)/python bench/workflow_bench.py
 
 udev-install:
 	sudo bash udev/install.sh

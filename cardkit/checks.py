@@ -24,6 +24,7 @@ class CheckName(str, Enum):
     DOCUMENT_VALID = "document_valid"  # not expired
     FACE_MATCH = "face_match"
     FINGER_MATCH = "finger_match"
+    TERMINAL_AUTH = "terminal_auth"  # EAC: the chip accepted this terminal (to read DG3)
 
     def __str__(self) -> str:
         return self.value
@@ -45,6 +46,7 @@ TITLES: dict[CheckName, str] = {
     CheckName.DOCUMENT_VALID: N_("Document valid"),
     CheckName.FACE_MATCH: N_("Face matches"),
     CheckName.FINGER_MATCH: N_("Finger matches"),
+    CheckName.TERMINAL_AUTH: N_("Fingerprints readable (EAC)"),
 }
 
 # Passive-authentication sub-check that failed → what it means for the teller.
@@ -92,6 +94,7 @@ def teller_message(check: CheckResult,
             CheckName.CHIP_GENUINE: N_("yes"),
             CheckName.FACE_MATCH: N_("the person matches the photo on the chip"),
             CheckName.FINGER_MATCH: N_("the finger matches the one on the chip"),
+            CheckName.TERMINAL_AUTH: N_("the chip let this terminal read the fingerprints"),
         }.get(name, N_("yes")))
     if state in (CheckState.INVALID, CheckState.NO_MATCH):
         if name is CheckName.PASSIVE_AUTH:
@@ -114,6 +117,8 @@ def teller_message(check: CheckResult,
             CheckName.FACE_MATCH: N_("the person does not match the photo on the chip — check "
                                      "their identity by other means"),
             CheckName.FINGER_MATCH: N_("the finger does not match the one on the chip"),
+            CheckName.TERMINAL_AUTH: N_("the chip did not accept this terminal: the fingerprints "
+                                        "could not be read"),
         }[name])
     if state is CheckState.NOT_SUPPORTED:
         if name in (CheckName.CHIP_AUTHENTIC, CheckName.CHIP_AUTH, CheckName.ACTIVE_AUTH):

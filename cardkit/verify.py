@@ -29,7 +29,7 @@ from .icao.keys import CanKey, MrzKey
 from .identity import Identity, build_identity, document_valid_check
 from .policy import Policy, load_policy
 from .rand import RandomSource, ReplayRandom, SystemRandom
-from .read import CardRead, read_card
+from .read import CardRead, Terminal, read_card
 from .results import CheckResult, CheckState, worst_state
 from .security.passive import PassiveResult, verify_passive
 from .security.trust import TrustStore, default_trust_dir
@@ -307,11 +307,13 @@ def verify_card(
     progress: ProgressCallback | None = None,
     default_trust: bool = True,
     face_matcher: Any = None,
+    terminal: Terminal | None = None,
 ) -> VerificationResult:
     """Read (if needed) and judge a card under `policy`; one result with every check.
 
     `key`: the access key (MRZ or CAN); defaults to the source's own (virtual card, fixture).
-    `trust`: CSCA paths or a TrustStore; default as `load_trust_choice`. Card and reader problems
+    `trust`: CSCA paths or a TrustStore; default as `load_trust_choice`. `terminal`: an EAC
+    terminal (CV chain + key) for Terminal Authentication, to read DG3. Card and reader problems
     raise CardError (wrong key, card removed …); security outcomes are never exceptions.
     """
     pol = load_policy(policy)
@@ -340,7 +342,8 @@ def verify_card(
             with source.transport:
                 card = read_card(source.transport, use_key, access=access,
                                  rng=source.rng or SystemRandom(), progress=on_file,
-                                 chip_checks=pol.wants(CheckName.CHIP_AUTHENTIC))
+                                 chip_checks=pol.wants(CheckName.CHIP_AUTHENTIC)
+                                 or terminal is not None, terminal=terminal)
             out["state"] = "done"
         files = card.files
     doc = parse_document(files)
@@ -359,6 +362,8 @@ def verify_card(
         checks[CheckName.CHIP_AUTH.value] = card.chip_auth
         checks[CheckName.ACTIVE_AUTH.value] = card.active_auth
         checks[CheckName.CHIP_AUTHENTIC.value] = card.chip_authentic
+        if terminal is not None:
+            checks[CheckName.TERMINAL_AUTH.value] = card.terminal_auth
     elif pol.wants(CheckName.CHIP_AUTHENTIC):
         checks[CheckName.CHIP_AUTHENTIC.value] = CheckResult(
             CheckName.CHIP_AUTHENTIC.value, CheckState.NOT_PERFORMED,

@@ -72,7 +72,9 @@ def lang_option(func: F) -> F:
     """`--lang vi|en` (else $CARDKIT_LANG, else the locale)."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
-        return set_language(value)
+        if value is not None:  # `cardkit --lang vi read …`: the group's choice reaches the command
+            ctx.meta["cardkit.lang"] = value
+        return set_language(value or ctx.meta.get("cardkit.lang"))
 
     return click.option("--lang", type=click.Choice(LANGUAGES), default=None, expose_value=False,
                         is_eager=True, callback=callback,

@@ -11,7 +11,7 @@ import click
 from cardkit.errors import InputError
 from cardkit.verify import CardSource, verify_card
 
-from .common import handle_errors, lang_option
+from .common import _, handle_errors, lang_option
 from .read import choose_policy, finish
 
 
@@ -21,7 +21,8 @@ def _parse_at(value: str | None) -> dt.datetime | None:
     try:
         at = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(f"--at {value!r}: use an ISO date such as 2026-01-31") from None
+        raise InputError(_("--at {value}: use an ISO date such as 2026-01-31").format(
+            value=repr(value))) from None
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
 
 

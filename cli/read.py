@@ -14,9 +14,11 @@ from typing import Any
 import click
 
 from cardkit.dump import save_dump
-from cardkit.errors import ExitCode
+from cardkit.errors import CardkitError, ExitCode, InputError
 from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
+from cardkit.read import Terminal
+from cardkit.results import CheckState
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
@@ -66,6 +68,12 @@ def verify_options(func: Any) -> Any:
         click.option("--allow-unverifiable", is_flag=True,
                      help="Accept checks that could not run (e.g. no CSCA) as the policy's gaps."),
         click.option("--no-verify", is_flag=True, help="Only read; skip all security checks."),
+        click.option("--terminal-chain", multiple=True, type=click.Path(exists=True),
+                     metavar="DIR|FILE", help="EAC: CV certificates (CVCA link, DV, IS) for "
+                     "Terminal Authentication, to read the fingerprints (DG3); repeatable."),
+        click.option("--terminal-key", metavar="FILE|pkcs11:URI",
+                     help="EAC: the inspection system's private key: a PEM file or a PKCS#11 "
+                     "URI (PIN from $CARDKIT_PKCS11_PIN or a prompt)."),
         click.option("--verbose", is_flag=True,
                      help="Show technical details (every check, files, trust list, timings)."),
         lang_option,
@@ -92,14 +100,33 @@ def run_verification(opts: dict[str, Any], *, default_policy: str, probes: Probe
     if src is None:
         src, key = open_source(opts)
     policy = choose_policy(opts, default_policy)
+    terminal = terminal_from_options(opts)
     return verify_card(src, key, policy=policy, probes=probes, trust=opts.get("trust") or None,
-                       crls=opts.get("crl") or (), progress=StderrProgress(
-                           progress and not opts.get("json")))
+                       crls=opts.get("crl") or (), access=opts.get("access", "auto"),
+                       terminal=terminal,
+                       progress=StderrProgress(progress and not opts.get("json")))
+
+
+def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
+    """The EAC terminal (chain + key) from --terminal-chain/--terminal-key, or None."""
+    chain, key = opts.get("terminal_chain") or (), opts.get("terminal_key")
+    if not chain and not key:
+        return None
+    if not chain or not key:
+        raise InputError("Terminal Authentication needs both --terminal-chain and --terminal-key")
+    from cardkit.security.cv_chain import load_chain
+    from cardkit.security.terminal_key import load_terminal_key
+
+    return Terminal(tuple(load_chain(list(chain))), load_terminal_key(key))
 
 
 def write_out(out: Path, result: VerificationResult) -> list[Path]:
-    """Raw files exactly as read, the portrait, and report.json (0600 files, 0700 folder)."""
+    """Raw files exactly as read, the portrait, fingers (PNG + JSON) and report.json (0600 files,
+    0700 folders)."""
     written = save_dump(out, result.files)
+    dg3 = result.files.get("DG3")
+    if dg3 is not None:
+        written += _write_fingers(out, result, dg3)
     face = result.portrait
     if face is not None:
         name = "face.jp2" if face.mime == "image/jp2" else "face.jpg"
@@ -107,6 +134,23 @@ def write_out(out: Path, result: VerificationResult) -> list[Path]:
     written.append(write_private(out / "report.json",
                                  json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"))
     return written
+
+
+def _write_fingers(out: Path, result: VerificationResult, dg3: bytes) -> list[Path]:
+    """Fingers as PNG + JSON — only from a DG3 the issuer's signature covers: a forged chip's
+    fingers are never handed on as the holder's (nor fed to the image decoders)."""
+    from cardkit.biometrics.finger_images import write_fingers
+    from cardkit.lds.dg3 import parse_dg3
+
+    if result.passive is None or 3 not in result.passive.authenticated_dgs:
+        click.echo("cardkit: warning: fingerprints not written as images: DG3 is not covered by "
+                   "a valid EF.SOD signature (raw DG3.bin kept)", err=True)
+        return []
+    try:
+        return write_fingers(out / "fingers", parse_dg3(dg3))
+    except CardkitError as exc:
+        click.echo(f"cardkit: warning: fingerprints not written: {exc}", err=True)
+        return []
 
 
 def finish(result: VerificationResult, *, json_out: bool, verbose: bool,
@@ -147,6 +191,9 @@ def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
     result = run_verification(opts, default_policy="card")
     if out is not None:
         write_out(out, result)
+    ta = result.checks.get("terminal_auth")
+    if ta is not None and ta.state == CheckState.INVALID:
+        click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)
     if not json_out and out is not None:
         click.echo(_("Saved to {folder}").format(folder=f"{out}/"))
     if fmt in ("json", "fhir"):

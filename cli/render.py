@@ -42,7 +42,7 @@ COUNTRIES = {"VNM": N_("Viet Nam")}
 PORTRAIT = N_("Portrait")
 NOT_VERIFIED = N_("[NOT AUTHENTICATED — do not use]")
 TELLER_CHECKS = (CheckName.CHIP_GENUINE, CheckName.DOCUMENT_VALID, CheckName.FACE_MATCH,
-                 CheckName.FINGER_MATCH)
+                 CheckName.FINGER_MATCH, CheckName.TERMINAL_AUTH)
 _MARK = {CheckState.VALID: "✔", CheckState.MATCH: "✔", CheckState.INVALID: "✘",
          CheckState.NO_MATCH: "✘", CheckState.UNVERIFIABLE: "?", CheckState.NOT_PERFORMED: "–",
          CheckState.NOT_SUPPORTED: "–"}
@@ -95,8 +95,8 @@ def render_result(result: VerificationResult, *, verbose: bool = False) -> str:
     check_rows = []
     for name in TELLER_CHECKS:
         check = result.checks.get(name.value)
-        if check is None or (name is not CheckName.CHIP_GENUINE
-                             and not result.policy.wants(name)):
+        shown_when_run = (CheckName.CHIP_GENUINE, CheckName.TERMINAL_AUTH)
+        if check is None or (name not in shown_when_run and not result.policy.wants(name)):
             continue
         text = (_chip_line(result) if name is CheckName.CHIP_GENUINE
                 else teller_message(check, result.checks).render(g))
@@ -161,6 +161,10 @@ def _details(result: VerificationResult) -> list[str]:
     if result.passive is not None:
         for c in result.passive.checks:
             lines.append(f"      {c.name}: {c.state.value} — {c.reason}")
+    face = result.face
+    if face is not None and face.distance is not None:
+        lines.append(f"  face: distance {face.distance:.3f} (match if <= {face.threshold:.2f}, "
+                     f"operating point {face.operating_point}), score {face.score:.3f}")
     lines.append(f"  {t_trust}: {result.trust.label}")
     lines += [f"  {w}" for w in result.warnings]
     steps = ", ".join(f"{s.name} {s.seconds * 1000:.0f} ms" for s in result.steps)

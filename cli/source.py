@@ -15,6 +15,8 @@ from cardkit.lds.mrz import parse_mrz, vn_access_key
 from cardkit.verify import CardSource
 from cardkit.verify import _key_from_meta as _key_from_meta  # noqa: F401 - used by tests
 
+from .common import _
+
 
 def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add the card-source and key options; the command receives them as keyword arguments."""
@@ -65,30 +67,32 @@ def key_from_options(
     given = [name for name, v in (("--id", id12), ("--doc-number", doc_number), ("--mrz", mrz),
                                   ("--can", can)) if v]
     if len(given) > 1:
-        raise InputError(f"give one access key, not {' and '.join(given)}")
+        raise InputError(_("give one access key, not {options}").format(
+            options=" and ".join(given)))
     if can:
         digits = can.strip()
         if not digits.isdigit() or not 6 <= len(digits) <= 12:
-            raise InputError("--can must be the 6-digit Card Access Number")
+            raise InputError(_("--can must be the 6-digit Card Access Number"))
         return CanKey(digits)
     if mrz:
         # Lines may come separated by newlines, spaces or a literal "\n" (MRZ text has no spaces).
         return parse_mrz("\n".join(mrz.replace("\\n", "\n").split())).access_key()
     if id12 or doc_number:
         if not dob or not expiry:
-            raise InputError("give --dob and --expiry with " + ("--id" if id12 else "--doc-number"))
+            raise InputError(_("give --dob and --expiry with {option}").format(
+                option="--id" if id12 else "--doc-number"))
         if id12:
             return vn_access_key(id12, dob, expiry)
         number = doc_number.strip().upper().replace(" ", "")  # type: ignore[union-attr]
         if not number or len(number) > 22 or not number.replace("<", "").isalnum():
-            raise InputError("--doc-number must be letters and digits as printed")
+            raise InputError(_("--doc-number must be letters and digits as printed"))
         return MrzKey(
             number,
             to_mrz_date(dob, DateKind.BIRTH, what="date of birth"),
             to_mrz_date(expiry, DateKind.EXPIRY, what="date of expiry"),
         )
     if dob or expiry:
-        raise InputError("--dob/--expiry need --id (12-digit ID) or --doc-number")
+        raise InputError(_("--dob/--expiry need --id (12-digit ID) or --doc-number"))
     return None
 
 
@@ -96,7 +100,7 @@ def open_source(opts: dict[str, Any]) -> tuple[CardSource, MrzKey | CanKey | Non
     """The card source and the key the user typed (None: the source's own, if it has one)."""
     chosen = [n for n in ("reader", "fixture", "sim") if opts.get(n) is not None]
     if len(chosen) > 1:
-        raise InputError("choose one card source: --reader, --fixture or --sim")
+        raise InputError(_("choose one card source: --reader, --fixture or --sim"))
     key = _key_from_qr(opts) or key_from_options(
         id12=opts.get("id12"), doc_number=opts.get("doc_number"), dob=opts.get("dob"),
         expiry=opts.get("expiry"), mrz=opts.get("mrz"), can=opts.get("can"),
@@ -105,14 +109,14 @@ def open_source(opts: dict[str, Any]) -> tuple[CardSource, MrzKey | CanKey | Non
     if source == "fixture":
         src = CardSource.from_fixture(opts["fixture"])
         if key is None and src.key is None:
-            raise InputError("this fixture stores no access key: give --id/--dob/--expiry, "
-                             "--mrz or --can")
+            raise InputError(_("this fixture stores no access key: give --id/--dob/--expiry, "
+                               "--mrz or --can"))
         return src, key
     if source == "sim":
         return CardSource.from_sim(opts["sim"], opts.get("seed")), key
     if key is None:
-        raise InputError("give the access key: --id 12DIGITS --dob DATE --expiry DATE "
-                         "(or --mrz TEXT, --doc-number/--dob/--expiry, --can DIGITS)")
+        raise InputError(_("give the access key: --id 12DIGITS --dob DATE --expiry DATE "
+                           "(or --mrz TEXT, --doc-number/--dob/--expiry, --can DIGITS)"))
     reader = opts.get("reader")
     return CardSource.from_reader(int(reader) if reader and reader.isdigit() else reader,
                                   wait=float(opts.get("timeout") or 0.0)), key

@@ -71,9 +71,11 @@ def add_cmd(paths: tuple[Path, ...], trust_dir: Path | None) -> None:
 @trust_group.command("list")
 @_DIR_OPTION
 @lang_option
+@click.option("--max-age-days", type=click.IntRange(1), default=DEFAULT_MAX_AGE_DAYS,
+              show_default=True, help="Warn when the bundled/updated master list is older.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
+def list_cmd(trust_dir: Path | None, max_age_days: int, as_json: bool) -> None:
     """List the CSCAs in use: the trust directory, else the master list bundled with cardkit."""
     folder = trust_dir or default_trust_dir()
     store = TrustStore.load(folder) if folder.is_dir() else TrustStore()
@@ -95,9 +97,10 @@ def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
         click.echo(_("{count} CSCA certificates from the {name} of {date}, signed by {signer} "
                      "(signature and signer checked against the pinned German CSCA)").format(
             count=len(entries), name=snap.name, date=snap.date, signer=snap.signer))
-        warning = snap.age_warning(DEFAULT_MAX_AGE_DAYS)
-        if warning:
-            click.echo(_("Warning: {text}").format(text=warning), err=True)
+        if snap.age_warning(max_age_days):
+            click.echo(_("Warning: {text}").format(text=_(
+                "the list of state certificates is {days} days old — update it with "
+                "`cardkit trust update`").format(days=snap.age_days())), err=True)
     else:
         click.echo(_("{count} CSCA certificates, {crls} CRLs in {folder}").format(
             count=len(entries), crls=len(store.crls), folder=folder))

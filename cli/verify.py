@@ -9,8 +9,7 @@ import click
 from cardkit.errors import InputError
 from cardkit.verify import Probes
 
-from .common import handle_errors
-from .face import render_face
+from .common import _, handle_errors
 from .read import finish, run_verification, verify_options
 from .source import source_options
 
@@ -40,8 +39,8 @@ def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | Non
 
     given = [x for x in (face_photo, camera, face_video) if x]
     if len(given) != 1:
-        raise InputError("give exactly one live face source: --face PHOTO, --camera N or "
-                         "--face-video FILE")
+        raise InputError(_("give exactly one live face source: --face PHOTO, --camera N or "
+                           "--face-video FILE"))
     # Open the camera/photo first: a missing camera is known before the card is read.
     if face_photo:
         probe = Probe.from_image(face_photo)
@@ -53,6 +52,4 @@ def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | Non
     if operating_point:
         opts["operating_point"] = operating_point
     result = run_verification(opts, default_policy="bank", probes=Probes(face=probe))
-    if verbose and not json_out and result.face is not None:
-        click.echo(render_face(result.face))
     finish(result, json_out=json_out, verbose=verbose)

@@ -204,9 +204,9 @@ class VirtualCard:
 
     def _load_extensions(self) -> None:
         # imported here: these card-side protocol modules import VirtualCard from this module
-        from . import active_auth_card, chip_auth_card, pace_card
+        from . import active_auth_card, chip_auth_card, pace_card, terminal_auth_card
 
-        for module in (pace_card, chip_auth_card, active_auth_card):
+        for module in (pace_card, chip_auth_card, active_auth_card, terminal_auth_card):
             module.install(self)
 
     # --- power ---------------------------------------------------------------------------------
@@ -311,6 +311,9 @@ class VirtualCard:
     # --- helpers for handlers ------------------------------------------------------------------
 
     def file_by_fid(self, fid: int) -> str | None:
+        if (fid == lds_files.CVCA.fid and "CVCA" in self.files
+                and self.session.applet_selected):
+            return "CVCA"  # EF.CVCA inside the application shadows EF.CardAccess (MF)
         for name in self.files:
             f = lds_files.ALL.get(name)
             if f is not None and f.fid == fid:
@@ -318,6 +321,9 @@ class VirtualCard:
         return None
 
     def file_by_sfi(self, sfi: int) -> str | None:
+        if (sfi == lds_files.CVCA.sfi and "CVCA" in self.files
+                and self.session.applet_selected):
+            return "CVCA"
         for name in self.files:
             f = lds_files.ALL.get(name)
             if f is not None and f.sfi == sfi:
@@ -330,8 +336,9 @@ class VirtualCard:
             return SW.OK
         if self.session.sm is None:
             return SW.SECURITY_STATUS
-        if name in EAC_PROTECTED and not self.session.terminal_authenticated:
-            return SW.SECURITY_STATUS
+        if name in EAC_PROTECTED and (not self.session.terminal_authenticated
+                                      or name not in self.session.extra.get("eac_files", ())):
+            return SW.SECURITY_STATUS  # DG3/DG4: after TA, and only with the CHAT's right
         return SW.OK
 
 

@@ -16,6 +16,7 @@ from cardkit.sim.card import VirtualCard
 from cardkit.sim.personas import get_persona, list_personas
 from cardkit.sim.vpcd import serve_in_thread
 from cardkit_cli.main import cli
+from tests.conftest import validate_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,7 +149,7 @@ def test_read_through_pcscd_and_vpcd(pcscd_vpcd, tmp_path: Path) -> None:  # typ
     finally:
         _unserve(pcscd_vpcd, reader, thread, stop)
     assert r.returncode == 0, r.stderr
-    report = json.loads(r.stdout)
+    report = validate_report(json.loads(r.stdout))  # a subprocess: validated here
     assert report["source"]["reader"] == reader and report["verdict"]["result"] == "verified"
     assert load_dump(tmp_path / "d")["DG2"] == p.files["DG2"]
 
@@ -182,3 +183,25 @@ def test_every_key_form_opens_the_default_card(key: list[str]) -> None:
     code, out, err = run("read", "--sim", "default", *key)
     assert code == 0, err
     assert "VERIFIED" in out
+
+
+def test_policy_option_changes_the_verdict(tmp_path: Path) -> None:
+    """--policy NAME|FILE: the same expired card under three policies."""
+    assert run("read", "--sim", "expired")[0] == 8  # default policy `card`: document_valid
+    assert run("read", "--sim", "expired", "--policy", "inspect-only")[0] == 0
+    desk = tmp_path / "desk.toml"
+    desk.write_text('[checks]\npassive_auth = "required"\nchip_authentic = "required"\n'
+                    'document_valid = "advisory"\n', "utf-8")
+    code, out, _ = run("read", "--sim", "expired", "--policy", str(desk), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["policy"]["name"] == "desk"
+    assert report["verdict"]["notes"][0]["check"] == "document_valid"
+    code, _, err = run("read", "--sim", "--policy", "no-such-policy")
+    assert code == 2 and "no policy" in err and err.count("\n") == 1
+
+
+def test_verbose_shows_the_protocol_details_the_main_screen_leaves_out() -> None:
+    code, out, _ = run("read", "--sim", "clone")
+    assert code == 3 and "9796" not in out and "6988" not in out
+    code, out, _ = run("read", "--sim", "clone", "--verbose")
+    assert code == 3 and "[invalid] active_auth:" in out and "Details:" in out

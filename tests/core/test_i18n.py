@@ -115,3 +115,10 @@ def test_python_dash_m_cardkit_speaks_vietnamese_from_the_environment() -> None:
     assert r.returncode == 3, r.stderr
     assert "dữ liệu thẻ đã bị sửa đổi sau khi thẻ được cấp" in r.stdout
     assert "Traceback" not in r.stderr
+
+
+def test_group_level_lang_reaches_the_command_and_does_not_leak() -> None:
+    r = CliRunner().invoke(cli, ["--lang", "vi", "read", "--sim", "expired"])
+    assert r.exit_code == 8 and "TỪ CHỐI" in r.stdout
+    r = CliRunner().invoke(cli, ["read", "--sim", "expired"], env={"CARDKIT_LANG": "en"})
+    assert "REJECTED" in r.stdout and "TỪ CHỐI" not in r.stdout

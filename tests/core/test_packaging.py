@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import validate_report
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -60,7 +62,7 @@ def test_non_editable_install_runs(wheel: Path, tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "cardkit", "read", "--sim", "--json"], env=env,
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["verdict"]["result"] == "verified"
+    assert validate_report(json.loads(r.stdout))["verdict"]["result"] == "verified"
     r = subprocess.run([sys.executable, "-m", "cardkit", "trust", "list", "--json"], env=env,
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and json.loads(r.stdout)["master_list"]["bundled"] is True

@@ -45,8 +45,12 @@ def test_fresh_install_lists_the_bundled_list_with_vietnam(fresh: Path) -> None:
     assert ml["csca_count"] == len(data["csca"]) > 500
     vn = [e for e in data["csca"] if e["country"] == "VN"]
     assert any("CSCA ePassport Vietnam" in e["subject"] for e in vn)
-    text = CliRunner().invoke(cli, ["trust", "list"]).stdout
-    assert "CSCA ePassport Vietnam" in text and "German (BSI) CSCA master list of 2026-05-28" in text
+    r = CliRunner().invoke(cli, ["trust", "list"])
+    assert "CSCA ePassport Vietnam" in r.stdout
+    assert "German (BSI) CSCA master list of 2026-05-28" in r.stdout
+    assert "days old" not in r.stderr  # about six months: within the default year
+    r = CliRunner().invoke(cli, ["trust", "list", "--max-age-days", "30"])
+    assert r.exit_code == 0 and "days old — update it with `cardkit trust update`" in r.stderr
 
 
 def test_report_names_the_list_and_warns_when_old(fresh: Path) -> None:
