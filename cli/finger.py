@@ -193,27 +193,3 @@ def finger_probe(opts: dict) -> object | None:  # FingerProbe | None
         # open the scanner before the card is read: a missing scanner is known first
         return FingerProbe.from_scanner(LibfprintScanner(scanner or None), **kw)
     return None
-
-
-def finger_result(probe: object, files: dict[str, bytes], *, require_sod: bool) -> FingerResult:
-    """Match against DG3 — only a DG3 the issuer's signature covers (a forger's fingers are
-    never compared) unless verification was switched off."""
-    from cardkit.biometrics.finger.probe import FingerProbe
-    from cardkit.security.passive import covered_by_sod
-
-    assert isinstance(probe, FingerProbe)
-    try:
-        if require_sod and "DG3" in files:
-            ok, why = covered_by_sod(files, "DG3")
-            if not ok:
-                m = probe._matcher()
-                return FingerResult(CheckState.NOT_PERFORMED, "The card's fingerprints (DG3) "
-                                    f"are not covered by the issuer's signature ({why}): "
-                                    "finger not compared", None, None, m.point.threshold,
-                                    m.point.name)
-        return probe.match(files.get("DG3"))
-    finally:
-        if not isinstance(probe.source, str | bytes | Path):
-            close = getattr(probe.source, "close", None)
-            if close:
-                close()

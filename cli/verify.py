@@ -1,22 +1,17 @@
-"""`cardkit verify`: the counter workflow — read, verify the chip, match the face and/or finger."""
+"""`cardkit verify`: the counter workflow — read, verify the chip, match the face (policy `bank`)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from cardkit.errors import ExitCode, InputError
-from cardkit.report import overall_verdict
-from cardkit.results import CheckResult, CheckState
-from cardkit.verify import exit_code_for
+from cardkit.errors import InputError
+from cardkit.verify import Probes
 
-from .common import echo_json, handle_errors
-from .face import operating_point_option, render_face
-from .finger import finger_options, finger_probe, finger_result, render_finger
-from .read import gating_checks, run_read, verify_options
-from .render import render_summary
+from .common import _, handle_errors
+from .finger import finger_options, finger_probe
+from .read import finish, run_verification, verify_options
 from .source import source_options
 
 
@@ -28,27 +23,34 @@ from .source import source_options
 @click.option("--camera", metavar="N|DEVICE", help="Camera index (0, 1 …) or device path.")
 @click.option("--face-video", type=click.Path(exists=True, dir_okay=False),
               help="Video file used as the camera (testing without a camera).")
-@operating_point_option
+@click.option("--operating-point", "operating_point",
+              type=click.Choice(("strict", "balanced", "dlib-default")), default=None,
+              help="Face decision threshold (default: the policy's; bank = strict). See the "
+                   "README, Face match.")
 @finger_options
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
 @handle_errors
 def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | None,
-               operating_point: str, json_out: bool, **opts: Any) -> None:
+               operating_point: str | None, json_out: bool, verbose: bool, **opts: Any) -> None:
     """Read and verify the card, then match the customer's face against the chip portrait
-    and/or the live finger against the card's fingers (DG3, needs Terminal Authentication).
+    and/or the live finger against the card's fingers (DG3: needs --terminal-chain/-key).
 
-    Exit codes: 0 all good, 3 not genuine / cloned chip, 4 card problem, 5 face or finger does
-    not match, 6 a check could not run, 7 the live face/finger is unusable (the reason says what
-    to fix).
+    With --finger/--fingerprint-scanner the policy requires the finger match; with only a
+    finger (no face source) the face match is switched off and the report's policy says so.
+
+    Exit codes: 0 verified, 3 not genuine / cloned chip, 4 card problem, 5 face or finger does
+    not match, 6 a check could not run, 7 the live face/finger is unusable, 8 document expired.
     """
-    from cardkit.biometrics.face import Probe, match_portrait
+    from cardkit.biometrics.face import Probe
 
     given = [x for x in (face_photo, camera, face_video) if x]
+    # Open the scanner and the camera/photo first: a missing device is known before the card
+    # is read.
     finger = finger_probe(opts)
     if len(given) > 1 or (not given and finger is None):
-        raise InputError("give one live face source (--face PHOTO, --camera N or --face-video "
-                         "FILE) and/or a live finger (--finger IMAGE or --fingerprint-scanner)")
-    # Open the camera/photo first: a missing camera is known before the card is read.
+        raise InputError(_("give one live face source (--face PHOTO, --camera N or --face-video "
+                           "FILE) and/or a live finger (--finger IMAGE or "
+                           "--fingerprint-scanner)"))
     probe = None
     if face_photo:
         probe = Probe.from_image(face_photo)
@@ -57,46 +59,11 @@ def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | Non
     elif camera:
         probe = Probe.from_camera(int(camera) if camera.isdigit() else camera)
     opts["json"] = json_out
-    run = run_read(opts)
-    report = run.report
-    gating = gating_checks(run)
-    face = None
-    if probe is not None:
-        portrait = run.doc.portrait
-        portrait_authenticated = (run.report.get("portrait") or {}).get("authenticated", False)
-        if portrait is None:
-            face_check = CheckResult("face", CheckState.NOT_PERFORMED,
-                                     "no portrait on the chip (DG2 missing or unreadable)")
-        elif not portrait_authenticated and not opts.get("no_verify"):
-            # only an SOD-covered DG2 is the holder's portrait: a forger's face is never compared
-            face_check = CheckResult("face", CheckState.NOT_PERFORMED,
-                                     "the chip portrait (DG2) is not covered by the issuer's "
-                                     "signature: face not compared")
-        else:
-            face = match_portrait(portrait.image_bytes, probe, operating_point=operating_point)
-            face_check = face.to_check("face")
-        report["checks"]["face"] = (face_check.to_dict() if face is not None else
-                                    {"state": face_check.state.value,
-                                     "reason": face_check.reason})
-        if face is not None:
-            gating.append(face_check)
-    fres = None
+    if operating_point:
+        opts["operating_point"] = operating_point
     if finger is not None:
-        fres = finger_result(finger, run.read.files, require_sod=not opts.get("no_verify"))
-        report["checks"]["finger"] = fres.to_check("finger").to_dict()
-        gating.append(fres.to_check("finger"))
-    report["verdict"] = overall_verdict(gating).to_dict()
-    if json_out:
-        echo_json(report)
-    else:
-        click.echo(render_summary(report))
-        if face is not None:
-            click.echo(render_face(face))
-        if fres is not None:
-            click.echo(render_finger(fres))
-    code = exit_code_for(gating, allow_unverifiable=bool(opts.get("allow_unverifiable")))
-    unusable = (probe is not None and (face is None or face.state == CheckState.NOT_PERFORMED)
-                or fres is not None and fres.state == CheckState.NOT_PERFORMED)
-    if code == ExitCode.OK and unusable:
-        code = ExitCode.BIOMETRIC_UNUSABLE
-    sys.exit(int(code)) if code != ExitCode.OK else None
+        opts["finger_required"] = True
+        opts["face_off"] = probe is None
+    result = run_verification(opts, default_policy="bank",
+                              probes=Probes(face=probe, finger=finger))
+    finish(result, json_out=json_out, verbose=verbose)

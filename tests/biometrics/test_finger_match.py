@@ -186,7 +186,7 @@ def test_libfprint_virtual_image_capture_flows_into_a_match(fvc, matcher, tmp_pa
         assert matcher.compare(ref, matcher.prepare(img)).state is CheckState.MATCH
         # the same through `cardkit finger capture`, and `cardkit doctor` lists the scanner
         from cardkit.doctor import fingerprint_scanner_check
-        from cli.main import cli
+        from cardkit_cli.main import cli
 
         check = fingerprint_scanner_check()
         assert check.status.value == "ok" and "virtual_image" in check.detail
@@ -202,7 +202,7 @@ def test_libfprint_virtual_image_capture_flows_into_a_match(fvc, matcher, tmp_pa
 
 
 def test_cli_compare_exit_codes_and_template(fvc, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from cli.main import cli
+    from cardkit_cli.main import cli
 
     db = fvc / "fvc2002/DB1_B"
     run = CliRunner().invoke

@@ -5,13 +5,14 @@ finger is never compared, so the forger's finger cannot 'match'."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cardkit.biometrics.finger.extract import available
-from cli.main import cli
+from cardkit_cli.main import cli
 from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +23,13 @@ TA = ["--terminal-chain", str(SIM_EAC), "--terminal-key", str(SIM_EAC / "is.key.
 def run(*args: str) -> tuple[int, str]:
     r = CliRunner().invoke(cli, list(args))
     return r.exit_code, r.output + (r.stderr if r.stderr_bytes else "")
+
+
+def finger_check(*args: str) -> tuple[int, dict, dict]:
+    """Run with --json: (exit code, the finger_match check, the whole report)."""
+    r = CliRunner().invoke(cli, [*args, "--json"])
+    report = json.loads(r.stdout)
+    return r.exit_code, report["checks"]["finger_match"], report
 
 
 @pytest.fixture(scope="module")
@@ -45,28 +53,33 @@ def impressions(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped
 def test_same_finger_matches_and_another_does_not(impressions) -> None:  # type: ignore[no-untyped-def]
     rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["right"]))
     assert rc == 0, out
-    assert "[OK  ] finger        match" in out and "GENUINE" in out
-    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["left"]))
-    assert rc == 5, out
-    assert "Fingerprint: NO MATCH" in out
+    assert "VERIFIED" in out and "the finger matches" in out
+    rc, check, report = finger_check("verify", "--sim", "eac", *TA, "--finger",
+                                     str(impressions["left"]))
+    assert rc == 5, check
+    assert check["state"] == "no_match" and report["policy"]["checks"]["finger_match"] == \
+        "required"
+    assert check["details"]["card_finger"] == "right index"
     # the operator says it is the left index: compared with the card's left index → match
-    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["left"]),
-                  "--finger-position", "left-index", "--json")
-    assert rc == 0, out
-    assert '"card_finger": "left index"' in out
+    rc, check, _ = finger_check("verify", "--sim", "eac", *TA, "--finger",
+                                str(impressions["left"]), "--finger-position", "left-index")
+    assert rc == 0, check
+    assert check["state"] == "match" and check["details"]["card_finger"] == "left index"
+    assert check["details"]["score"] >= check["details"]["threshold"]
 
 
 def test_best_of_the_cards_fingers_is_reported(impressions) -> None:  # type: ignore[no-untyped-def]
-    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["left"]),
-                  "--best-finger")
-    assert rc == 0, out
-    assert "best of the card's fingers" in out and "(best of 2 fingers)" in out
+    rc, check, _ = finger_check("verify", "--sim", "eac", *TA, "--finger",
+                                str(impressions["left"]), "--best-finger")
+    assert rc == 0, check
+    assert check["details"]["mode"] == "best of the card's fingers"
+    assert check["details"]["comparisons"] == 2
 
 
 def test_without_terminal_authentication_the_finger_is_not_performed(impressions) -> None:  # type: ignore[no-untyped-def]
-    rc, out = run("verify", "--sim", "eac", "--finger", str(impressions["right"]))
-    assert rc == 7, out
-    assert "Terminal Authentication" in out
+    rc, check, _ = finger_check("verify", "--sim", "eac", "--finger", str(impressions["right"]))
+    assert rc != 0
+    assert check["state"] == "not_performed" and "Terminal Authentication" in check["reason"]
 
 
 def test_forged_dg3_with_the_forgers_finger_is_never_compared(impressions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +93,23 @@ def test_forged_dg3_with_the_forgers_finger_is_never_compared(impressions, monke
         self.files["DG3"] = finger_dg3("079185000777")  # the forger's own fingers
 
     monkeypatch.setattr(sim_card.VirtualCard, "__init__", forged)
-    rc, out = run("verify", "--sim", "eac", *TA, "--finger", str(impressions["forger"]))
-    assert rc == 3, out  # not genuine, and the finger is not compared at all
-    assert "Fingerprint: NOT PERFORMED" in out and "finger not compared" in out
-    assert "Fingerprint: MATCH" not in out
+    rc, check, _ = finger_check("verify", "--sim", "eac", *TA, "--finger",
+                                str(impressions["forger"]))
+    assert rc == 3, check  # not genuine, and the finger is not compared at all
+    assert check["state"] == "not_performed"
+    assert "not covered by the issuer's signature" in check["reason"]
+    assert "score" not in check.get("details", {})
+
+
+def test_inspect_dump_with_finger(impressions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A dump folder written by `read --out` after TA: its DG3 against the live finger."""
+    dump = tmp_path / "dump"
+    rc, out = run("read", "--sim", "eac", *TA, "--out", str(dump))
+    assert rc == 0, out
+    rc, check, _ = finger_check("inspect", str(dump), "--trust", "sim-test", "--finger",
+                                str(impressions["right"]))
+    assert rc == 0, check
+    assert check["state"] == "match"
+    rc, check, _ = finger_check("inspect", str(dump), "--trust", "sim-test", "--finger",
+                                str(impressions["left"]))
+    assert rc == 5 and check["state"] == "no_match"

@@ -52,6 +52,7 @@ class FingerProbe:
     def match(self, dg3: bytes | None) -> FingerResult:
         m = self._matcher()
         if dg3 is None:
+            self.close()
             return FingerResult(CheckState.NOT_PERFORMED, "The card's fingerprints (DG3) were "
                                 "not read — they need Terminal Authentication (give the "
                                 "terminal certificate chain and key)", None, None,
@@ -61,10 +62,14 @@ class FingerProbe:
         try:
             fingers = [(v, r) for r in parse_dg3(dg3).records for v in r.views]
         except CardkitError as exc:
+            self.close()
             return FingerResult(CheckState.NOT_PERFORMED, f"The card's fingerprints (DG3) "
                                 f"cannot be read: {exc}", None, None, m.point.threshold,
                                 m.point.name)
-        live = self.capture() if isinstance(self.source, FingerprintScanner) else self.source
+        try:
+            live = self.capture() if isinstance(self.source, FingerprintScanner) else self.source
+        finally:
+            self.close()
         return m.match_card(fingers, live, position=self.position, best_of=self.best_of,
                             probe_ppi=self.ppi)
 
@@ -73,6 +78,24 @@ class FingerProbe:
         return self.source.capture(timeout=self.timeout)
 
     def __call__(self, document: Any) -> CheckResult:
-        """The workflow hook: `document.files["DG3"]` → CheckResult named finger_match."""
+        """The workflow hook: `document.files["DG3"]` → CheckResult named finger_match.
+
+        Only a DG3 that EF.SOD covers is compared: a forger's DG3 carrying the forger's own
+        finger must never produce a match."""
+        from ...security.passive import covered_by_sod
+
         files = getattr(document, "files", None) or {}
+        if "DG3" in files:
+            ok, why = covered_by_sod(files, "DG3")
+            if not ok:
+                self.close()
+                m = self._matcher()
+                return CheckResult(CHECK_NAME, CheckState.NOT_PERFORMED,
+                                   f"The card's fingerprints (DG3) are not covered by the "
+                                   f"issuer's signature ({why}): finger not compared",
+                                   {"operating_point": m.point.name})
         return self.match(files.get("DG3")).to_check(CHECK_NAME)
+
+    def close(self) -> None:
+        if isinstance(self.source, FingerprintScanner):
+            self.source.close()
