@@ -386,6 +386,12 @@ def verify_card(
             if probes.finger is None:
                 check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.NOT_PERFORMED,
                                     "no fingerprint probe given")
+            elif "DG3" in doc.files and (passive is None or 3 not in passive.authenticated_dgs):
+                # a forger's DG3 carrying the forger's own finger must never give a match
+                _close_probe(probes.finger)
+                check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.UNVERIFIABLE,
+                                    "the card's fingerprints (DG3) are not covered by a valid "
+                                    "issuer signature: comparing against them proves nothing")
             else:
                 check = probes.finger(doc)
             checks[CheckName.FINGER_MATCH.value] = check
@@ -450,6 +456,13 @@ def _chip_genuine(checks: Mapping[str, CheckResult], policy: Policy) -> CheckRes
     return CheckResult(CheckName.CHIP_GENUINE.value, state, reason,
                        {"cause": cause.name if cause is not None else None,
                         "parts": [c.name for c in parts]})
+
+
+def _close_probe(probe: Any) -> None:
+    """Release a probe's device (e.g. a fingerprint scanner) when it will not be used."""
+    close = getattr(probe, "close", None)
+    if callable(close):
+        close()
 
 
 def _face_check(doc: Document, passive: PassiveResult, probe: Any, policy: Policy,

@@ -78,22 +78,9 @@ class FingerProbe:
         return self.source.capture(timeout=self.timeout)
 
     def __call__(self, document: Any) -> CheckResult:
-        """The workflow hook: `document.files["DG3"]` → CheckResult named finger_match.
-
-        Only a DG3 that EF.SOD covers is compared: a forger's DG3 carrying the forger's own
-        finger must never produce a match."""
-        from ...security.passive import covered_by_sod
-
+        """The workflow hook: `document.files["DG3"]` → CheckResult named finger_match. The
+        workflow calls it only with a DG3 that EF.SOD covers (cardkit.verify)."""
         files = getattr(document, "files", None) or {}
-        if "DG3" in files:
-            ok, why = covered_by_sod(files, "DG3")
-            if not ok:
-                self.close()
-                m = self._matcher()
-                return CheckResult(CHECK_NAME, CheckState.NOT_PERFORMED,
-                                   f"The card's fingerprints (DG3) are not covered by the "
-                                   f"issuer's signature ({why}): finger not compared",
-                                   {"operating_point": m.point.name})
         return self.match(files.get("DG3")).to_check(CHECK_NAME)
 
     def close(self) -> None:
