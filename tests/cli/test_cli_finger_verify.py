@@ -113,3 +113,45 @@ def test_inspect_dump_with_finger(impressions, tmp_path) -> None:  # type: ignor
     rc, check, _ = finger_check("inspect", str(dump), "--trust", "sim-test", "--finger",
                                 str(impressions["left"]))
     assert rc == 5 and check["state"] == "no_match"
+
+
+def test_verify_with_the_libfprint_scanner(impressions, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`verify --fingerprint-scanner`: the live finger comes through libfprint's virtual_image
+    device (an impression pushed into its socket) and matches the card's right index."""
+    import socket
+    import struct
+    import threading
+    import time
+
+    import cv2
+
+    sock = tmp_path / "fp.sock"
+    monkeypatch.setenv("FP_VIRTUAL_IMAGE", str(sock))
+    from cardkit.biometrics.finger.scanner import ScannerError, list_scanners
+
+    try:
+        found = list_scanners()
+    except ScannerError:
+        found = []
+    need(any(s.driver == "virtual_image" for s in found),
+         "libfprint virtual_image device not available (libfprint-2-2, PyGObject)")
+    px = cv2.imread(str(impressions["right"]), cv2.IMREAD_GRAYSCALE)
+
+    def push() -> None:
+        for _ in range(400):  # the device listens once the card has been read
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(str(sock))
+                break
+            except OSError:
+                time.sleep(0.05)
+        time.sleep(0.3)
+        h, w = px.shape
+        s.sendall(struct.pack("ii", w, h) + px.tobytes())
+        time.sleep(1.0)
+        s.close()
+
+    threading.Thread(target=push, daemon=True).start()
+    rc, check, _ = finger_check("verify", "--sim", "eac", *TA, "--fingerprint-scanner")
+    assert rc == 0, check
+    assert check["state"] == "match" and check["details"]["card_finger"] == "right index"
