@@ -175,3 +175,23 @@ def test_mcc_is_invariant_to_rotation_and_translation() -> None:
     same = mcc_score(t, t2)
     assert same > 0.5
     assert mcc_score(t, other) < same / 5
+
+
+def test_file_scanner_reads_a_folder_in_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    from cardkit.biometrics.finger.scanner import FileScanner, ScannerError, open_scanner
+
+    for i, shade in enumerate((40, 200)):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((120, 100), shade, np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+    with open_scanner(tmp_path) as sc:
+        assert isinstance(sc, FileScanner)
+        assert sc.capture().pixels.mean() == 40
+        assert sc.capture().pixels.mean() == 200
+        with pytest.raises(ScannerError, match="No more images"):
+            sc.capture()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="No fingerprint images"):
+        FileScanner(empty)
