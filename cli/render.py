@@ -78,10 +78,13 @@ def render_result(result: VerificationResult, *, verbose: bool = False) -> str:
     rows: list[tuple[str, str]] = []
     for key, label in LABELS:
         value = ident.get(key)
+        marked = value in (None, "")
+        if marked:
+            value = ident.unauthenticated.get(key)
         if value in (None, ""):
             continue
         text = _value(key, value)
-        if not ident.is_authenticated(key):
+        if marked:
             text += " " + _(NOT_VERIFIED)
         rows.append((_(label), text))
     portrait = result.portrait
