@@ -215,3 +215,26 @@ def test_finger_probe_plugs_in() -> None:
     assert result.verdict is R and result.exit_code == ExitCode.FACE_MISMATCH
     assert str(result.reasons[0]) == "the finger does not match the one on the chip"
     assert verify_card(CardSource.from_sim("default"), policy=policy).verdict is I
+
+
+def test_identity_holds_only_authenticated_values() -> None:
+    """A chip with data groups the SOD does not list: their content never reaches identity.fields."""
+    from cardkit.sim.personas import get_persona
+
+    p = get_persona("unlisted-dg")
+    result = verify_card(CardSource.from_sim("unlisted-dg"), policy="card")
+    ident = result.identity
+    assert result.verdict is R
+    assert ident.get("document_number") == p.holder.document_number  # DG1: listed, matches
+    assert "place_of_residence" not in ident.fields and ident.get("place_of_residence") is None
+    assert ident.unauthenticated["place_of_residence"] == p.holder.place_of_residence
+    assert ident.sources["place_of_residence"] == "DG13"
+    report = result.to_dict()
+    assert report["identity"]["place_of_residence"] is None
+    assert report["unauthenticated"]["identity"]["place_of_residence"] == \
+        p.holder.place_of_residence
+    # the genuine card: all its fields authenticated, nothing apart
+    genuine = verify_card(CardSource.from_sim("default"), policy="card").identity
+    assert not genuine.unauthenticated and genuine.get("full_name") == "Nguyễn Văn An"
+    assert (genuine.get("family_name"), genuine.get("middle_name"), genuine.get("given_name")) \
+        == ("Nguyễn", "Văn", "An")
