@@ -93,7 +93,7 @@ def test_rejected_verdicts_and_errors_in_vietnamese(monkeypatch: pytest.MonkeyPa
     assert r.exit_code == 3
     assert "TỪ CHỐI — không chấp nhận: chip là bản sao hoặc giả mạo" in r.stdout
     r = CliRunner().invoke(cli, ["read", "--sim", "expired"])
-    assert r.exit_code == 8 and "thẻ đã hết hạn ngày 2024-01-05" in r.stdout
+    assert r.exit_code == 8 and "thẻ đã hết hạn ngày 05/01/2024" in r.stdout  # DD/MM/YYYY
     r = CliRunner().invoke(cli, ["read", "--sim", "default", "--id", "001093000001", "--dob",
                                  "1993-01-06", "--expiry", "2033-01-05"])
     assert r.exit_code == 4
