@@ -205,3 +205,14 @@ def test_verbose_shows_the_protocol_details_the_main_screen_leaves_out() -> None
     assert code == 3 and "9796" not in out and "6988" not in out
     code, out, _ = run("read", "--sim", "clone", "--verbose")
     assert code == 3 and "[invalid] active_auth:" in out and "Details:" in out
+
+
+def test_no_verify_reads_requires_nothing_but_never_hides_forged_data() -> None:
+    code, out, _ = run("read", "--fixture", str(ROOT / "fixtures" / "default-bac.json"),
+                       "--no-verify", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["policy"]["name"] == "read-only"
+    assert report["verdict"]["result"] == "incomplete"  # nothing was verified, and it says so
+    assert report["checks"]["chip_authentic"]["state"] == "not_performed"
+    code, out, _ = run("read", "--sim", "forged-dg", "--no-verify")
+    assert code == 3 and "the card data was changed after the card was issued" in out
