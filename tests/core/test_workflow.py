@@ -200,6 +200,10 @@ def test_progress_events_and_step_durations() -> None:
 
 
 def test_finger_probe_plugs_in() -> None:
+    """A fingerprint matcher is a callable; it only ever sees an issuer-signed DG3."""
+    from cardkit import Probes
+    from cardkit.sim.personas import get_persona
+
     policy = load_policy("bank").with_changes(checks={"finger_match": "required",
                                                       "face_match": "off"})
     seen = []
@@ -208,13 +212,24 @@ def test_finger_probe_plugs_in() -> None:
         seen.append(sorted(document.files))
         return CheckResult("finger_match", CheckState.NO_MATCH, "minutiae score 3 < 40")
 
-    from cardkit import Probes
-
-    result = verify_card(CardSource.from_sim("default"), policy=policy, probes=Probes(finger=finger))
-    assert seen and "DG1" in seen[0]
+    files = dict(get_persona("default").files)  # as read after Terminal Authentication
+    assert "DG3" in files
+    result = verify_card(CardSource.from_files(files), policy=policy, trust=["sim-test"],
+                         probes=Probes(finger=finger))
+    assert seen and "DG3" in seen[0]
     assert result.verdict is R and result.exit_code == ExitCode.FACE_MISMATCH
     assert str(result.reasons[0]) == "the finger does not match the one on the chip"
-    assert verify_card(CardSource.from_sim("default"), policy=policy).verdict is I
+    # a chip read without TA has no DG3: the matcher is not asked, the check cannot run
+    seen.clear()
+    no_dg3 = verify_card(CardSource.from_sim("default"), policy=policy, probes=Probes(finger=finger))
+    assert not seen and no_dg3.checks["finger_match"].state is CheckState.UNVERIFIABLE
+    assert no_dg3.verdict is I
+    # a DG3 the SOD does not cover is never matched
+    files["DG3"] = files["DG3"][:-1] + bytes([files["DG3"][-1] ^ 1])
+    forged = verify_card(CardSource.from_files(files), policy=policy, trust=["sim-test"],
+                         probes=Probes(finger=finger))
+    assert not seen and forged.checks["finger_match"].state is CheckState.UNVERIFIABLE
+    assert forged.verdict is R  # and the altered DG3 rejects the card
 
 
 def test_identity_holds_only_authenticated_values() -> None:
