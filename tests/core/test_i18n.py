@@ -122,3 +122,10 @@ def test_group_level_lang_reaches_the_command_and_does_not_leak() -> None:
     assert r.exit_code == 8 and "TỪ CHỐI" in r.stdout
     r = CliRunner().invoke(cli, ["read", "--sim", "expired"], env={"CARDKIT_LANG": "en"})
     assert "REJECTED" in r.stdout and "TỪ CHỐI" not in r.stdout
+
+
+def test_doctor_speaks_vietnamese() -> None:
+    r = CliRunner().invoke(cli, ["doctor", "--no-select", "--lang", "vi"])
+    assert r.exit_code in (0, 4)
+    assert "Kết quả:" in r.stdout and "Result:" not in r.stdout
+    assert "pcscd: " in r.stdout and "PC/SC service" not in r.stdout
