@@ -58,8 +58,12 @@ class Identity:
     def is_authenticated(self, name: str) -> bool:
         return name in self.fields
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every field name, None where the chip gave no authenticated value."""
+    def to_dict(self, authenticated_only: bool = True) -> dict[str, Any]:
+        """Every field name, None where the chip gave no authenticated value. (`fields` is
+        authenticated-only by construction; the flag is accepted for callers written against the
+        first version, and False is refused: unauthenticated data is `unauthenticated`.)"""
+        if not authenticated_only:
+            raise ValueError("unauthenticated values are in Identity.unauthenticated, apart")
         return {k: self.fields.get(k) for k in FIELDS}
 
 

@@ -28,14 +28,17 @@ def _register() -> None:
     from .face import face_group
     from .fixtures import fixtures_group
     from .inspect import inspect_cmd
+    from .log import log_group
+    from .qr import qr_cmd
     from .read import read_cmd
     from .readers import readers
+    from .serve import serve_cmd
     from .sim import sim
     from .trust import trust_group
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
-                    face_group, fixtures_group, eac_group):
+                    face_group, fixtures_group, eac_group, qr_cmd, log_group, serve_cmd):
         cli.add_command(command)
 
 

@@ -178,8 +178,12 @@ def finish(result: VerificationResult, *, json_out: bool, verbose: bool,
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write COM.bin, SOD.bin, DG*.bin (raw), face.jpg/.jp2 and report.json here.")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["text", "report", "json", "fhir"]),
+              default=None, help="Output: text; report (= --json, the full report); json (flat "
+              "clinic record); fhir (HL7 FHIR R4 Patient).")
 @handle_errors
-def read_cmd(out: Path | None, json_out: bool, verbose: bool, **opts: Any) -> None:
+def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
+             **opts: Any) -> None:
     """Read a chip ID card or passport and verify it (policy `card` by default: chip genuine and
     document valid).
 
@@ -189,7 +193,8 @@ def read_cmd(out: Path | None, json_out: bool, verbose: bool, **opts: Any) -> No
       cardkit read --id 001093000001 --dob 1993-01-05 --expiry 2033-01-05
       cardkit read --fixture fixtures/default-bac.json --trust sim-test --out dump/ --lang vi
     """
-    opts["json"] = json_out
+    fmt = fmt or ("report" if json_out else "text")
+    opts["json"] = json_out = fmt != "text"
     result = run_verification(opts, default_policy="card")
     if out is not None:
         write_out(out, result)
@@ -198,6 +203,15 @@ def read_cmd(out: Path | None, json_out: bool, verbose: bool, **opts: Any) -> No
         click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)
     if not json_out and out is not None:
         click.echo(_("Saved to {folder}").format(folder=f"{out}/"))
+    if fmt in ("json", "fhir"):
+        from cardkit.clinic import fhir_patient, flat_record
+
+        report = result.to_dict()
+        echo_json(fhir_patient(report) if fmt == "fhir" else flat_record(report))
+        code = ExitCode.OK if opts.get("no_verify") else result.exit_code
+        if code != ExitCode.OK:
+            exit_with(code)
+        return
     finish(result, json_out=json_out, verbose=verbose, read_only=bool(opts.get("no_verify")))
 
 

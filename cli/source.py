@@ -38,6 +38,12 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      "newlines or spaces)."),
         click.option("--can", metavar="DIGITS", help="Card Access Number for PACE (CCCD: the last "
                      "6 digits of the ID)."),
+        click.option("--qr-image", "qr_image", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Key from a photo of the card's front QR code (CAN for PACE; with "
+                          "--expiry the MRZ key)."),
+        click.option("--qr-camera", "qr_camera", metavar="N|DEVICE|VIDEO",
+                     help="Key from the card's QR code held to a camera (index, device path or a "
+                          "video file)."),
         click.option("--access", type=click.Choice(["auto", "bac", "pace"]), default="auto",
                      show_default=True, help="Access protocol: PACE when the chip offers it, else BAC."),
         click.option("--timeout", type=float, default=10.0, show_default=True,
@@ -95,7 +101,7 @@ def open_source(opts: dict[str, Any]) -> tuple[CardSource, MrzKey | CanKey | Non
     chosen = [n for n in ("reader", "fixture", "sim") if opts.get(n) is not None]
     if len(chosen) > 1:
         raise InputError(_("choose one card source: --reader, --fixture or --sim"))
-    key = key_from_options(
+    key = _key_from_qr(opts) or key_from_options(
         id12=opts.get("id12"), doc_number=opts.get("doc_number"), dob=opts.get("dob"),
         expiry=opts.get("expiry"), mrz=opts.get("mrz"), can=opts.get("can"),
     )
@@ -114,6 +120,21 @@ def open_source(opts: dict[str, Any]) -> tuple[CardSource, MrzKey | CanKey | Non
     reader = opts.get("reader")
     return CardSource.from_reader(int(reader) if reader and reader.isdigit() else reader,
                                   wait=float(opts.get("timeout") or 0.0)), key
+
+
+def _key_from_qr(opts: dict[str, Any]) -> MrzKey | CanKey | None:
+    """The key from the card's front QR code (`--qr-image` / `--qr-camera`), with `--expiry`."""
+    image, camera = opts.get("qr_image"), opts.get("qr_camera")
+    if not image and not camera:
+        return None
+    other = [n for n in ("id12", "doc_number", "mrz", "can", "dob") if opts.get(n)]
+    if (image and camera) or other:
+        raise InputError("the QR code gives the key: do not add --id/--dob/--mrz/--can or a "
+                         "second QR source (only --expiry)")
+    from cardkit.qr import decode_image, scan_camera
+
+    qr = decode_image(image) if image else scan_camera(camera)
+    return qr.access_key(opts.get("expiry"))
 
 
 def key_to_meta(key: MrzKey | CanKey) -> dict[str, str]:
