@@ -164,7 +164,8 @@ def _key_from_meta(meta: Any) -> AccessKey | None:
 
 
 class FingerMatcher(Protocol):
-    """A fingerprint probe: given the document (DG3), return a `finger_match` CheckResult."""
+    """A fingerprint probe: given the document (its DG3, which the workflow has checked is covered
+    by a valid issuer signature), return a `finger_match` CheckResult."""
 
     def __call__(self, document: Document) -> CheckResult: ...
 
@@ -386,12 +387,16 @@ def verify_card(
             if probes.finger is None:
                 check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.NOT_PERFORMED,
                                     "no fingerprint probe given")
-            elif "DG3" in doc.files and (passive is None or 3 not in passive.authenticated_dgs):
-                # a forger's DG3 carrying the forger's own finger must never give a match
+            elif passive is None or 3 not in passive.authenticated_dgs:
+                # only the issuer-signed fingers count: a forger's DG3 carrying the forger's own
+                # finger must never give a match
                 _close_probe(probes.finger)
-                check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.UNVERIFIABLE,
-                                    "the card's fingerprints (DG3) are not covered by a valid "
-                                    "issuer signature: comparing against them proves nothing")
+                check = CheckResult(
+                    CheckName.FINGER_MATCH.value, CheckState.UNVERIFIABLE,
+                    "the card's fingerprints (DG3) are not covered by a valid issuer signature: "
+                    "comparing against them proves nothing" if "DG3" in doc.files else
+                    "no fingerprints (DG3) covered by a valid issuer signature were read (DG3 "
+                    "needs Terminal Authentication)")
             else:
                 check = probes.finger(doc)
             checks[CheckName.FINGER_MATCH.value] = check

@@ -79,7 +79,8 @@ def test_best_of_the_cards_fingers_is_reported(impressions) -> None:  # type: ig
 def test_without_terminal_authentication_the_finger_is_not_performed(impressions) -> None:  # type: ignore[no-untyped-def]
     rc, check, _ = finger_check("verify", "--sim", "eac", "--finger", str(impressions["right"]))
     assert rc != 0
-    assert check["state"] == "not_performed" and "Terminal Authentication" in check["reason"]
+    assert check["state"] in ("not_performed", "unverifiable")
+    assert "Terminal Authentication" in check["reason"]
 
 
 def test_forged_dg3_with_the_forgers_finger_is_never_compared(impressions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
