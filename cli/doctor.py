@@ -8,11 +8,12 @@ from cardkit.doctor import Status, run_doctor
 from cardkit.errors import ExitCode
 
 from .common import _, echo_json, exit_with, gettext, handle_errors, lang_option
+from .helptext import HelpCommand
 
 _MARK = {Status.OK: " ok ", Status.WARN: "warn", Status.FAIL: "FAIL", Status.INFO: "info"}
 
 
-@click.command("doctor")
+@click.command("doctor", cls=HelpCommand)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @click.option("--no-select", is_flag=True,
               help="Do not send SELECT eMRTD to a present card (only list readers).")

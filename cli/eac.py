@@ -11,9 +11,10 @@ from cardkit.errors import InputError, ParseError
 from cardkit.lds import cvc
 
 from .common import echo_json, handle_errors
+from .helptext import HelpGroup
 
 
-@click.group("eac")
+@click.group("eac", cls=HelpGroup)
 def eac_group() -> None:
     """Extended Access Control: CV certificates and terminal keys for reading fingerprints."""
 

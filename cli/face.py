@@ -8,6 +8,7 @@ from cardkit.biometrics.face import FaceResult, compare_images, load_calibration
 from cardkit.results import CheckState
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
+from .helptext import HelpGroup
 
 OPERATING_POINTS = ("strict", "balanced", "dlib-default")
 
@@ -36,7 +37,7 @@ def render_face(result: FaceResult) -> str:
     return "\n".join(lines)
 
 
-@click.group("face")
+@click.group("face", cls=HelpGroup)
 def face_group() -> None:
     """Face matching (dlib ResNet embeddings, models from face_recognition_models)."""
 

@@ -12,6 +12,7 @@ from cardkit.errors import InputError
 from cardkit.results import CheckState
 
 from .common import echo_json, exit_with, handle_errors
+from .helptext import HelpGroup
 
 OPERATING_POINTS = ("strict", "balanced")
 POSITION_NAMES = ("right-thumb", "right-index", "right-middle", "right-ring", "right-little",
@@ -47,7 +48,7 @@ def render_finger(result: FingerResult) -> str:
     return "\n".join(lines)
 
 
-@click.group("finger")
+@click.group("finger", cls=HelpGroup)
 def finger_group() -> None:
     """Fingerprints: NIST mindtct minutiae + Minutia Cylinder-Code matching."""
 

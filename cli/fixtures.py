@@ -14,11 +14,12 @@ from cardkit.transport.fixtures import Fixture, load_fixture
 from cardkit.transport.record import RecordingTransport
 
 from .common import echo_json, handle_errors
+from .helptext import HelpGroup
 from .read import run_verification, verify_options
 from .source import key_to_meta, open_source, source_options
 
 
-@click.group("fixtures")
+@click.group("fixtures", cls=HelpGroup)
 def fixtures_group() -> None:
     """Record and inspect APDU fixtures (replay them with `cardkit read --fixture FILE`)."""
 

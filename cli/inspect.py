@@ -14,6 +14,7 @@ from cardkit.verify import CardSource, Probes, verify_card
 
 from .common import _, handle_errors, lang_option
 from .finger import finger_options, finger_probe
+from .helptext import HelpCommand
 from .read import choose_policy, finish
 
 
@@ -28,7 +29,7 @@ def _parse_at(value: str | None) -> dt.datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
 
 
-@click.command("inspect")
+@click.command("inspect", cls=HelpCommand)
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--trust", "trust_paths", multiple=True, metavar="PATH|sim-test",
               help="CSCA certificates: PEM/DER file, folder or master list (.ml). Repeatable. "

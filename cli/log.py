@@ -17,6 +17,7 @@ from cardkit.errors import ExitCode
 from cardkit.private_files import write_private
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
+from .helptext import HelpGroup
 
 _URL = click.option("--db", "url", metavar="URL", default=None,
                     help="Database URL (default $CARDKIT_AUDIT_URL, else a SQLite file in the "
@@ -35,7 +36,7 @@ def _checks_line(row: dict[str, Any]) -> str:
     return " ".join(f"{k}={v.get('state')}" for k, v in checks.items())
 
 
-@click.group("log")
+@click.group("log", cls=HelpGroup)
 def log_group() -> None:
     """The audit trail of verifications (no personal data, no biometrics)."""
 

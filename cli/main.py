@@ -9,9 +9,10 @@ import click
 from cardkit import __version__
 
 from .common import lang_option
+from .helptext import HelpGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cardkit")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (secrets are redacted).")
 @lang_option

@@ -9,9 +9,10 @@ from cardkit.icao.keys import CanKey
 from cardkit.qr import decode_image, scan_camera
 
 from .common import _, echo_json, handle_errors, lang_option
+from .helptext import HelpCommand
 
 
-@click.command("qr")
+@click.command("qr", cls=HelpCommand)
 @click.option("--image", type=click.Path(dir_okay=False), metavar="FILE",
               help="Photo or scan of the card's front (JPEG, PNG …).")
 @click.option("--camera", metavar="N|DEVICE|VIDEO",

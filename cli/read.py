@@ -23,6 +23,7 @@ from cardkit.verdict import Verdict
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
+from .helptext import HelpCommand
 from .render import render_result
 from .source import open_source, source_options
 
@@ -176,7 +177,7 @@ def finish(result: VerificationResult, *, json_out: bool, verbose: bool,
         exit_with(code)
 
 
-@click.command("read")
+@click.command("read", cls=HelpCommand)
 @source_options
 @verify_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),

@@ -18,6 +18,7 @@ from cardkit.transport.pcsc import (
 from cardkit.transport.profiles import match_profile
 
 from .common import _, echo_json, handle_errors, lang_option
+from .helptext import HelpCommand
 
 
 def _row(index: int, name: str) -> dict[str, object]:
@@ -30,7 +31,7 @@ def _row(index: int, name: str) -> dict[str, object]:
             "max_response": p.max_response}
 
 
-@click.command("readers")
+@click.command("readers", cls=HelpCommand)
 @click.option("--watch", is_flag=True, help="Show card insert/remove events until Ctrl-C.")
 @click.option("--reader", "reader", default=None,
               help="With --watch: only this reader (number, name or unique part of it).")

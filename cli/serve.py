@@ -9,9 +9,10 @@ import click
 from cardkit.errors import InputError
 
 from .common import _, handle_errors, lang_option
+from .helptext import HelpCommand
 
 
-@click.command("serve")
+@click.command("serve", cls=HelpCommand)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but 127.0.0.1/::1 requires --token.")
 @click.option("--port", type=int, default=8765, show_default=True)

@@ -11,9 +11,10 @@ from cardkit.sim.personas import get_persona, list_personas
 from cardkit.sim.vpcd import DEFAULT_HOST, DEFAULT_PORT, StopReason, connect, serve_socket
 
 from .common import echo_json, handle_errors
+from .helptext import HelpGroup
 
 
-@click.group("sim")
+@click.group("sim", cls=HelpGroup)
 def sim() -> None:
     """The virtual card: synthetic Vietnamese CCCDs signed by a test PKI (no real data)."""
 

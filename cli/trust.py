@@ -18,13 +18,14 @@ from cardkit.security.trust import (
 )
 
 from .common import _, echo_json, handle_errors, lang_option
+from .helptext import HelpGroup
 
 _DIR_OPTION = click.option(
     "--dir", "trust_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Trust directory (default: $CARDKIT_TRUST_DIR or ~/.local/share/cardkit/trust).")
 
 
-@click.group("trust")
+@click.group("trust", cls=HelpGroup)
 def trust_group() -> None:
     """Manage the CSCA certificates used to verify chips."""
 

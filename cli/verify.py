@@ -11,11 +11,12 @@ from cardkit.verify import Probes
 
 from .common import _, handle_errors
 from .finger import finger_options, finger_probe
+from .helptext import HelpCommand
 from .read import finish, run_verification, verify_options
 from .source import source_options
 
 
-@click.command("verify")
+@click.command("verify", cls=HelpCommand)
 @source_options
 @verify_options
 @click.option("--face", "face_photo", type=click.Path(exists=True, dir_okay=False),

@@ -3,7 +3,8 @@
     python scripts/i18n_update.py          # extract, merge, write; prints untranslated entries
 
 Extracts every string marked `_("...")` or `N_("...")` in cardkit/ and cli/ (babel), plus the
-teller messages built from tables (face quality advice), keeps existing translations, drops
+teller messages built from tables (face quality advice) and every `--help` text of the
+command tree (docstrings, option help), keeps existing translations, drops
 obsolete ones. English: msgstr = msgid. tests/core/test_i18n.py fails when an entry lacks a
 Vietnamese translation.
 """
@@ -24,8 +25,10 @@ KEYWORDS = {"_": None, "N_": None}
 def dynamic_msgids() -> list[str]:
     """Teller text that reaches the screen from tables rather than marked literals."""
     from cardkit.biometrics.face.quality import ADVICE
+    from cardkit_cli.helptext import help_msgids
+    from cardkit_cli.main import cli
 
-    return list(ADVICE.values())
+    return list(ADVICE.values()) + help_msgids(cli)
 
 
 def extracted_msgids() -> list[str]:

@@ -129,3 +129,56 @@ def test_doctor_speaks_vietnamese() -> None:
     assert r.exit_code in (0, 4)
     assert "Kết quả:" in r.stdout and "Result:" not in r.stdout
     assert "pcscd: " in r.stdout and "PC/SC service" not in r.stdout
+
+
+def test_every_help_text_has_a_vietnamese_translation() -> None:
+    """Walk the whole command tree: each command's help, short help, option and argument help."""
+    from cardkit_cli.helptext import help_msgids, walk
+
+    vi = load_catalogue("vi")
+    commands = [c.name for c, _ctx in walk(cli)]
+    assert {"read", "verify", "inspect", "doctor", "sim", "fixtures", "eac", "qr", "log",
+            "serve", "trust", "finger", "face"} <= set(commands)
+    ids = help_msgids(cli)
+    assert len(ids) > 150 and "Show this message and exit." in ids
+    missing = [m for m in ids if not vi.get(m)]
+    assert not missing, "help texts without Vietnamese:\n" + "\n".join(missing)
+    for m in ids:
+        assert sorted(PLACEHOLDER.findall(vi[m])) == sorted(PLACEHOLDER.findall(m)), m
+
+
+def _no_english_help(out: str) -> None:
+    for english in ("Usage:", "Options:", "Commands:", "Show this message", "Read and verify"):
+        assert english not in out, english
+
+
+def test_help_in_vietnamese_from_the_environment_and_lang() -> None:
+    r = CliRunner().invoke(cli, ["--help"], env={"CARDKIT_LANG": "vi"})
+    assert r.exit_code == 0
+    assert "Cách dùng: cli [OPTIONS] COMMAND" in r.stdout and "Lệnh:" in r.stdout
+    assert "Quản lý các chứng thư CSCA dùng để xác thực chip." in r.stdout  # a short help
+    _no_english_help(r.stdout)
+    for args, env in ((["read", "--help"], {"CARDKIT_LANG": "vi"}),
+                      (["--lang", "vi", "read", "--help"], {"CARDKIT_LANG": "en"}),
+                      (["read", "--lang", "vi", "--help"], {"CARDKIT_LANG": "en"})):
+        r = CliRunner().invoke(cli, args, env=env)
+        assert r.exit_code == 0, args
+        out = " ".join(r.stdout.split())  # click re-wraps
+        assert "Tùy chọn:" in out and "Số định danh cá nhân (12 chữ số)" in out, args
+        assert "Ngày sinh: YYYY-MM-DD" in out and "Hiện hướng dẫn này rồi thoát." in out, args
+        assert "Vietnamese ID number" not in out, args
+        _no_english_help(r.stdout)
+    r = CliRunner().invoke(cli, ["sim", "serve", "--help"], env={"CARDKIT_LANG": "vi"})
+    out = " ".join(r.stdout.split())
+    assert "[mặc định: 35963]" in out and "Mô phỏng lỗi: từ chối APDU độ dài mở rộng." in out
+    r = CliRunner().invoke(cli, ["read", "--help"], env={"CARDKIT_LANG": "en"})
+    assert "Usage: cli read" in r.stdout and "Vietnamese ID number (12 digits)" in r.stdout
+
+
+def test_installed_command_help_in_vietnamese() -> None:
+    r = subprocess.run([sys.executable, "-m", "cardkit", "read", "--help"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60,
+                       env={**__import__("os").environ, "CARDKIT_LANG": "vi"})
+    assert r.returncode == 0, r.stderr
+    assert "Cách dùng:" in r.stdout and "Số định danh cá nhân" in r.stdout
+    _no_english_help(r.stdout)
