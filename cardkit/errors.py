@@ -1,11 +1,18 @@
 """The exception hierarchy and the exit codes the CLI maps them to.
 
 Every message is written for the person at the counter: what went wrong and what to do.
+A message is an English msgid with `{name}` placeholders and their values
+(`InputError(N_("bad date {value}"), value=v)`): `str(exc)` is the English text (logs, JSON),
+`exc.render(gettext)` the text in the user's language, or None when the catalogue has no
+translation for it (an f-string built detail).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
+
+from .i18n import N_, Gettext, Message
 
 
 class ExitCode(IntEnum):
@@ -27,12 +34,27 @@ class CardkitError(Exception):
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, **params: Any) -> None:
+        text = message if isinstance(message, Message) else Message(message, params)
+        super().__init__(text.render())
+        self.text = text
+        self.message = text.render()
 
     def __str__(self) -> str:  # one line, always
         return " ".join(self.message.split())
+
+    def render(self, gettext: Gettext) -> str | None:
+        """The message in gettext's language; None when it has no translation."""
+        if gettext(self.text.msgid) == self.text.msgid and not _same_in_all(self.text.msgid):
+            return None
+        return " ".join(self.text.render(gettext).split())
+
+
+def _same_in_all(msgid: str) -> bool:
+    """A message that is all placeholders ("{reader}: {error}") needs no translation."""
+    import re
+
+    return not re.sub(r"\{\w+\}", "", msgid).strip(" :;,.()-—")
 
 
 # --- bad input (exit 2) -------------------------------------------------------------------------
@@ -69,12 +91,14 @@ class NoCardError(CardError):
     """No card on the reader (within the wait time)."""
 
 
+_REMOVED = N_("Card removed during reading — place it back on the reader and read again")
+
+
 class CardRemovedError(CardError):
     """The card left the field during the session."""
 
-    def __init__(self, message: str = "Card removed during reading — place it back on the "
-                 "reader and read again") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Message = _REMOVED, **params: Any) -> None:
+        super().__init__(message, **params)
 
 
 class TransmissionError(CardError):
@@ -84,8 +108,8 @@ class TransmissionError(CardError):
 class StatusWordError(CardError):
     """The card answered a status word the protocol cannot continue with."""
 
-    def __init__(self, message: str, sw: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Message, sw: int, **params: Any) -> None:
+        super().__init__(message, **params)
         self.sw = sw
 
 

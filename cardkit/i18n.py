@@ -44,13 +44,18 @@ class Message:
         """The text in gettext's language; `fmt` formats parameter values (e.g. dates as the
         language writes them)."""
         text = (gettext or _identity)(self.msgid)
+        if not self.params:  # plain text (e.g. an error detail with braces in it)
+            return text
         values = {k: (v.render(gettext, fmt) if isinstance(v, Message)
                       else fmt(v) if fmt is not None else v)
                   for k, v in self.params.items()}
         try:
             return text.format(**values)
         except (KeyError, IndexError, ValueError):  # a broken translation must not crash
-            return self.msgid.format(**values)
+            try:
+                return self.msgid.format(**values)
+            except (KeyError, IndexError, ValueError):
+                return self.msgid
 
     def __str__(self) -> str:
         return self.render()

@@ -31,6 +31,7 @@ import tomllib
 
 from .checks import POLICY_CHECKS, CheckName
 from .errors import InputError
+from .i18n import N_
 
 PRESET_DIR = Path(__file__).resolve().parent / "data" / "policies"
 MAX_POLICY_BYTES = 64 * 1024
@@ -148,14 +149,15 @@ def load_policy(spec: str | Path | Policy) -> Policy:
     if not path.suffix and (PRESET_DIR / f"{text}.toml").is_file() and "/" not in text:
         path = PRESET_DIR / f"{text}.toml"
     elif not path.is_file():
-        raise InputError(f"no policy {text!r}: give a preset ({', '.join(preset_names())}) or "
-                         "a .toml/.json file")
+        raise InputError(N_("no policy '{name}': give a preset ({presets}) or a .toml/.json "
+                            "file"), name=text, presets=", ".join(preset_names()))
     try:
         if path.stat().st_size > MAX_POLICY_BYTES:
             raise InputError(f"{path}: too large for a policy file")
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read policy {path}: {exc.strerror}") from None
+        raise InputError(N_("cannot read policy {path}: {error}"), path=str(path),
+                         error=exc.strerror) from None
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(raw.decode("utf-8"))

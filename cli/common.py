@@ -12,6 +12,7 @@ import click
 
 from cardkit.errors import (
     AccessDeniedError,
+    BiometricError,
     CardError,
     CardkitError,
     CardRemovedError,
@@ -42,7 +43,9 @@ _ERROR_LEADS: list[tuple[type[CardkitError], str]] = [
     (FixtureError, N_("The recorded session cannot be used")),
     (VerificationError, N_("Verification refused")),
     (InputError, N_("The input cannot be used")),
+    (BiometricError, N_("The face or fingerprint sample cannot be used — take it again")),
 ]
+_GENERIC_LEAD = N_("cardkit could not finish")
 
 
 def set_language(lang: str | None) -> str:
@@ -82,13 +85,31 @@ def lang_option(func: F) -> F:
                              "$CARDKIT_LANG, else the locale.")(func)  # type: ignore[return-value]
 
 
+def _verbose() -> bool:
+    """`cardkit -v …` or a command's `--verbose`."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("verbose"):
+            return True
+        ctx = ctx.parent
+    return False
+
+
 def error_line(exc: CardkitError) -> str:
-    """`cardkit: error: <what to do> (<detail>)`, the lead in the user's language."""
-    lead = next((msg for cls, msg in _ERROR_LEADS if isinstance(exc, cls)), None)
+    """`cardkit: error: <what to do> (<detail>)`, in the user's language.
+
+    The detail is the library's message, translated through the catalogue; a detail without a
+    translation (English technical text) is shown only with -v/--verbose, so the screen of a
+    Vietnamese teller has no English in it.
+    """
     word = _("error")
-    if lead is None or _state["lang"] in (None, "en"):
+    if _state["lang"] in (None, "en"):
         return f"cardkit: {word}: {exc}"
-    return f"cardkit: {word}: {_(lead)} ({exc})"
+    lead = next((msg for cls, msg in _ERROR_LEADS if isinstance(exc, cls)), _GENERIC_LEAD)
+    detail = exc.render(gettext())
+    if detail is None:
+        detail = str(exc) if _verbose() else _("technical detail: run again with -v")
+    return f"cardkit: {word}: {_(lead)} ({detail})"
 
 
 def handle_errors(func: F) -> F:

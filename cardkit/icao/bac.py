@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..apdu import SW, Command
 from ..errors import AccessDeniedError, CardError
+from ..i18n import N_
 from ..rand import RandomSource
 from . import crypto
 from .keys import KDF_ENC, KDF_MAC, MrzKey, bac_keys, kdf
@@ -19,7 +20,7 @@ from .sm import TripleDesSM
 if TYPE_CHECKING:
     from .session import CardSession
 
-ACCESS_DENIED = "access denied: check the ID number, date of birth and expiry"
+ACCESS_DENIED = N_("access denied: check the ID number, date of birth and expiry")
 _DENIED_SW = (0x6300, SW.SECURITY_STATUS, SW.REFERENCE_DATA_UNUSABLE, SW.AUTH_METHOD_BLOCKED)
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ..apdu import Command, Response, sw_text
 from ..errors import AccessDeniedError, CardError, ParseError, SecureMessagingError, StatusWordError
+from ..i18n import N_
 from ..lds import tlv
 from ..lds.card_access import parse_card_access
 from ..lds.security_infos import Algorithm, Mapping, PaceInfo, encode_oid
@@ -319,13 +320,18 @@ def _check(resp: Response, what: str, *, first: bool = False, final: bool = Fals
     if sw == 0x9000:
         return resp
     if sw & 0xFFF0 == 0x63C0 or sw == 0x6300 or (final and sw in (0x6982, 0x6A80, 0x6985)):
-        left = f" ({sw & 0x0F} tries left)" if sw & 0xFFF0 == 0x63C0 else ""
-        raise AccessDeniedError(f"The chip rejected the access key{left}: check the CAN "
-                                f"(last 6 digits of the ID) or the ID number and dates, then retry")
+        if sw & 0xFFF0 == 0x63C0:
+            raise AccessDeniedError(N_("The chip rejected the access key ({left} tries left): "
+                                       "check the CAN (last 6 digits of the ID) or the ID number "
+                                       "and dates, then retry"), left=sw & 0x0F)
+        raise AccessDeniedError(N_("The chip rejected the access key: check the CAN (last 6 "
+                                   "digits of the ID) or the ID number and dates, then retry"))
     if sw == 0x6983:
-        raise AccessDeniedError("The chip has blocked this access key after too many wrong tries")
+        raise AccessDeniedError(N_("The chip has blocked this access key after too many wrong "
+                                   "tries"))
     if sw == 0x6984:
-        raise AccessDeniedError("The chip's access key is deactivated (suspended) — use the CAN")
+        raise AccessDeniedError(N_("The chip's access key is deactivated (suspended) — use the "
+                                   "CAN"))
     if first and sw in (0x6A80, 0x6A88, 0x6985, 0x6A86):
         raise StatusWordError(f"{what}: the chip refused these PACE parameters, {sw_text(sw)} — "
                               f"read with --access bac", sw)

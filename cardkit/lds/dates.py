@@ -12,6 +12,7 @@ import re
 from enum import Enum
 
 from ..errors import InputError
+from ..i18n import N_, Message
 
 __all__ = [
     "DateKind",
@@ -31,10 +32,10 @@ _MRZ = re.compile(r"^\d{6}$")
 class DateKind(Enum):
     """What a date means; decides the century of a two-digit year."""
 
-    BIRTH = "date of birth"
-    EXPIRY = "date of expiry"
-    ISSUE = "date of issue"
-    OTHER = "date"
+    BIRTH = N_("date of birth")
+    EXPIRY = N_("date of expiry")
+    ISSUE = N_("date of issue")
+    OTHER = N_("date")
 
 
 def _label(kind: DateKind, what: str | None) -> str:
@@ -45,7 +46,8 @@ def _make(year: int, month: int, day: int, text: str, label: str) -> _dt.date:
     try:
         return _dt.date(year, month, day)
     except ValueError:
-        raise InputError(f"{label} '{text}' is not a valid date") from None
+        raise InputError(N_("{label} '{text}' is not a valid date"), label=Message(label),
+                         text=text) from None
 
 
 def mrz_to_date(yymmdd: str, kind: DateKind = DateKind.OTHER, *,
@@ -57,7 +59,8 @@ def mrz_to_date(yymmdd: str, kind: DateKind = DateKind.OTHER, *,
     """
     label = _label(kind, what)
     if not isinstance(yymmdd, str) or not _MRZ.match(yymmdd):
-        raise InputError(f"{label} '{yymmdd}' is not a valid date (expected YYMMDD)")
+        raise InputError(N_("{label} '{text}' is not a valid date (expected YYMMDD)"),
+                         label=Message(label), text=yymmdd)
     today = today or _dt.date.today()
     yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
     if kind in (DateKind.BIRTH, DateKind.ISSUE):
@@ -85,7 +88,8 @@ def parse_date(text: str | _dt.date, kind: DateKind = DateKind.OTHER, *,
     if isinstance(text, _dt.date):
         return text
     if not isinstance(text, str):
-        raise InputError(f"{label} must be text like 1990-01-31 or 31/01/1990")
+        raise InputError(N_("{label} must be text like 1990-01-31 or 31/01/1990"),
+                         label=Message(label))
     s = text.strip()
     if m := _ISO.match(s):
         return _make(int(m[1]), int(m[2]), int(m[3]), text, label)
@@ -93,9 +97,8 @@ def parse_date(text: str | _dt.date, kind: DateKind = DateKind.OTHER, *,
         return _make(int(m[4]), int(m[3]), int(m[1]), text, label)
     if _MRZ.match(s):
         return mrz_to_date(s, kind, today=today, what=what)
-    raise InputError(
-        f"{label} '{text}' is not a date: type it as YYYY-MM-DD, DD/MM/YYYY or YYMMDD"
-    )
+    raise InputError(N_("{label} '{text}' is not a date: type it as YYYY-MM-DD, DD/MM/YYYY or "
+                        "YYMMDD"), label=Message(label), text=text)
 
 
 def date_to_mrz(value: _dt.date) -> str:

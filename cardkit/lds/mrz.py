@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..errors import InputError, ParseError
+from ..i18n import N_
 from .dates import DateKind, to_mrz_date
 from .keys import MrzKey
 
@@ -119,9 +120,10 @@ class Mrz:
 
 def _split_lines(text: str) -> tuple[MrzFormat, list[str]]:
     if not isinstance(text, str):
-        raise ParseError("MRZ must be text")
+        raise ParseError(N_("MRZ must be text"))
     if len(text) > MAX_MRZ_TEXT:
-        raise ParseError(f"MRZ of {len(text)} characters is too long (at most 90 expected)")
+        raise ParseError(N_("MRZ of {count} characters is too long (at most 90 expected)"),
+                         count=len(text))
     parts = [p.strip() for p in re.split(r"[\r\n]+", text.strip()) if p.strip()]
     joined = "".join(parts)
     for fmt, (n, width) in _SHAPES.items():
@@ -130,10 +132,9 @@ def _split_lines(text: str) -> tuple[MrzFormat, list[str]]:
     for fmt, (n, width) in _SHAPES.items():  # DG1 stores the lines without separators
         if len(parts) <= 1 and len(joined) == n * width:
             return fmt, [joined[i * width:(i + 1) * width] for i in range(n)]
-    raise ParseError(
-        f"MRZ has {len(parts)} line(s) of {'/'.join(str(len(p)) for p in parts) or '0'} "
-        "characters; expected 3×30 (ID card), 2×36 or 2×44 (passport)"
-    )
+    raise ParseError(N_("MRZ has {lines} line(s) of {lengths} characters; expected 3×30 (ID "
+                        "card), 2×36 or 2×44 (passport)"), lines=len(parts),
+                     lengths="/".join(str(len(p)) for p in parts) or "0")
 
 
 def _check(field_name: str, value: str, digit: str) -> None:
@@ -175,7 +176,7 @@ def parse_mrz(text: str) -> Mrz:
     fmt, lines = _split_lines(text)
     for line in lines:
         if not _MRZ_CHARS.match(line):
-            raise ParseError("MRZ contains characters other than A-Z, 0-9 and '<'")
+            raise ParseError(N_("MRZ contains characters other than A-Z, 0-9 and '<'"))
     if fmt is MrzFormat.TD1:
         l1, l2, l3 = lines
         doc_code, state = l1[0:2], l1[2:5]
@@ -271,7 +272,7 @@ def _dates(dob: str, doe: str) -> tuple[str, str]:
 def _sex(sex: str) -> str:
     s = (sex or "<").upper()[:1]
     if s not in ("M", "F", "<", "X"):
-        raise InputError(f"sex '{sex}' must be M, F or X")
+        raise InputError(N_("sex '{sex}' must be M, F or X"), sex=sex)
     return "<" if s == "X" else s
 
 
@@ -279,7 +280,8 @@ def _number_and_optional(number: str, optional: str, opt_width: int) -> tuple[st
     """Document number field (9 + check digit) and optional data, long-number rule applied."""
     num = number.upper()
     if not _MRZ_CHARS.match(num) or not num:
-        raise InputError(f"document number '{number}' may only contain A-Z and 0-9")
+        raise InputError(N_("document number '{number}' may only contain A-Z and 0-9"),
+                         number=number)
     if len(num) <= 9:
         n9 = _field(num, 9, "document number")
         return n9 + check_digit(n9), _field(optional, opt_width, "optional data")
@@ -351,9 +353,8 @@ def encode_td2(*, document_code: str = "I", issuing_state: str, document_number:
 def _vn_id(id12: str) -> str:
     s = (id12 or "").strip().replace(" ", "")
     if not re.fullmatch(r"\d{12}", s):
-        raise InputError(
-            f"ID number must be the 12 digits printed on the card (got {len(s)} characters)"
-        )
+        raise InputError(N_("ID number must be the 12 digits printed on the card (got {count} "
+                            "characters)"), count=len(s))
     return s
 
 

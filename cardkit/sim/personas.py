@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import InputError
+from ..i18n import N_
 from ..lds.com import encode_com
 from ..lds.dg1 import encode_dg1
 from ..lds.dg2 import encode_dg2
@@ -390,7 +391,8 @@ def get_persona(name: str, seed: int | None = None) -> Persona:
     _load_plugins()
     if name not in _REGISTRY:
         known = ", ".join(n for n, _ in list_personas())
-        raise InputError(f"no virtual-card persona named {name!r} (known: {known})")
+        raise InputError(N_("no virtual-card persona named '{name}' (known: {known})"),
+                         name=name, known=known)
     return _cached(name, seed)
 
 

@@ -14,14 +14,16 @@ import time
 from collections.abc import Iterable
 
 from ..errors import CardError, CardRemovedError, NoCardError, ReaderError, TransmissionError
+from ..i18n import N_, Message
 from .base import Transport, TransportInfo
 from .profiles import ReaderProfile, match_profile
 
 log = logging.getLogger(__name__)
 
-START_PCSCD = "PC/SC service not running — start it with `sudo systemctl start pcscd` (or `pcscd`)"
-NO_READER = ("No card reader found — plug the reader in (check `lsusb`), then run `cardkit doctor`"
-             " for the fix")
+START_PCSCD = N_("PC/SC service not running — start it with `sudo systemctl start pcscd` (or "
+                 "`pcscd`)")
+NO_READER = N_("No card reader found — plug the reader in (check `lsusb`), then run `cardkit "
+               "doctor` for the fix")
 
 try:  # pyscard is a hard dependency, but keep import errors readable
     from smartcard import scard as _scard
@@ -70,7 +72,7 @@ def _u32(rc: int) -> int:
 def pcsc_error(rc: int, doing: str, reader: str = "") -> CardError:
     """Map a PC/SC return code to the cardkit error a caller should see."""
     rc = _u32(rc)
-    where = f" on {reader}" if reader else ""
+    where: Message | str = Message(N_(" on {reader}"), {"reader": reader}) if reader else ""
     if rc in (SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED):
         return ReaderError(START_PCSCD)
     if rc == SCARD_E_NO_READERS_AVAILABLE:
@@ -79,20 +81,22 @@ def pcsc_error(rc: int, doing: str, reader: str = "") -> CardError:
         return ReaderError(f"Reader{where or ''} unplugged or unavailable — plug it in again and "
                            "retry (`cardkit readers` lists what is connected)")
     if rc == SCARD_E_NO_ACCESS:
-        return ReaderError("Access to the PC/SC service denied for this user (polkit) — see "
-                           "README, Readers, Troubleshooting")
+        return ReaderError(N_("Access to the PC/SC service denied for this user (polkit) — see "
+                              "README, Readers, Troubleshooting"))
     if rc == SCARD_E_SHARING_VIOLATION:
-        return ReaderError(f"Reader{where} is in use by another program — close it and retry")
+        return ReaderError(N_("Reader{where} is in use by another program — close it and "
+                              "retry"), where=where)
     if rc in (SCARD_E_NO_SMARTCARD, SCARD_E_TIMEOUT):
-        return NoCardError(f"No card on the reader{where} — place the ID card flat on the reader")
+        return NoCardError(N_("No card on the reader{where} — place the ID card flat on the "
+                              "reader"), where=where)
     if rc == SCARD_W_REMOVED_CARD:
         return CardRemovedError()
     if rc == SCARD_W_RESET_CARD:
-        return CardRemovedError("Card was reset (the reader dropped the field) — hold the card "
-                                "still on the reader and read again")
+        return CardRemovedError(N_("Card was reset (the reader dropped the field) — hold the "
+                                   "card still on the reader and read again"))
     if rc in (SCARD_W_UNRESPONSIVE_CARD, SCARD_W_UNPOWERED_CARD, SCARD_W_UNSUPPORTED_CARD):
-        return NoCardError(f"The card does not answer{where} — place it flat and centred, away "
-                           "from other cards and metal, and retry")
+        return NoCardError(N_("The card does not answer{where} — place it flat and centred, "
+                              "away from other cards and metal, and retry"), where=where)
     if rc == SCARD_E_PROTO_MISMATCH:
         return TransmissionError(f"Card and reader share no protocol (T=0/T=1){where}")
     return TransmissionError(f"Reader error while {doing}{where}: {_describe(rc)}")
@@ -265,11 +269,13 @@ class PcscTransport(Transport):
                 if state & SCARD_STATE_PRESENT and not state & SCARD_STATE_MUTE:
                     return
             if time.monotonic() >= deadline:
-                waited = f" within {self._wait:g} s" if self._wait else ""
+                waited: Message | str = (Message(N_(" within {seconds} s"),
+                                                 {"seconds": f"{self._wait:g}"})
+                                         if self._wait else "")
                 if state & SCARD_STATE_MUTE:
                     raise pcsc_error(SCARD_W_UNRESPONSIVE_CARD, "waiting", self._reader)
-                raise NoCardError(f"No card on {self._reader}{waited} — place the ID card flat "
-                                  "on the reader")
+                raise NoCardError(N_("No card on {reader}{waited} — place the ID card flat on "
+                                     "the reader"), reader=self._reader, waited=waited)
 
     def disconnect(self) -> None:
         if self._card is not None and self._ctx is not None:

@@ -182,3 +182,30 @@ def test_installed_command_help_in_vietnamese() -> None:
     assert r.returncode == 0, r.stderr
     assert "Cách dùng:" in r.stdout and "Số định danh cá nhân" in r.stdout
     _no_english_help(r.stdout)
+
+
+def test_library_errors_in_vietnamese_without_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The detail of a library error is translated; an untranslated (technical) detail is kept
+    for -v/--verbose and JSON, never put on a Vietnamese screen."""
+    from cardkit.errors import InputError, ParseError
+    from cardkit_cli.common import error_line, set_language
+
+    monkeypatch.setenv("CARDKIT_LANG", "vi")
+    r = CliRunner().invoke(cli, ["read", "--sim", "--id", "001093000001", "--dob", "1993-13-05",
+                                 "--expiry", "2033-01-05"])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == ("cardkit: lỗi: Dữ liệu nhập không dùng được (ngày sinh "
+                                "'1993-13-05' không phải là ngày hợp lệ)")
+    r = CliRunner().invoke(cli, ["read", "--sim", "nosuch"])
+    assert "không có hồ sơ mẫu thẻ ảo tên 'nosuch'" in r.stderr and "persona" not in r.stderr
+    set_language("vi")
+    technical = ParseError("DG1: TLV length 0x83 runs past the end")
+    assert error_line(technical) == ("cardkit: lỗi: Dữ liệu nhập không dùng được (chi tiết kỹ "
+                                     "thuật: chạy lại với -v)")
+    assert str(technical) == "DG1: TLV length 0x83 runs past the end"  # logs and JSON
+    err = InputError("{label} '{text}' is not a valid date", label=Message("date of birth"),
+                     text="x")
+    assert str(err) == "date of birth 'x' is not a valid date"
+    assert err.render(translator("vi")) == "ngày sinh 'x' không phải là ngày hợp lệ"
+    set_language("en")
+    assert error_line(technical) == "cardkit: error: DG1: TLV length 0x83 runs past the end"
