@@ -8,9 +8,10 @@ from typing import Any
 import click
 
 from cardkit.errors import InputError, ParseError
+from cardkit.i18n import N_
 from cardkit.lds import cvc
 
-from .common import echo_json, handle_errors
+from .common import _, echo_json, handle_errors
 from .helptext import HelpGroup
 
 
@@ -30,7 +31,8 @@ def show_cmd(files: tuple[str, ...], as_json: bool) -> None:
         try:
             data = Path(name).read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read {name}: {exc.strerror}") from None
+            raise InputError(N_("cannot read {file}: {error}"), file=name,
+                             error=exc.strerror) from None
         try:
             parsed = cvc.parse_cv(data)
         except ParseError as exc:
@@ -78,9 +80,9 @@ def make_test_chain_cmd(folder: Path, country: str, curve: str, from_cvca: str |
                             dg3=not no_dg3, is_days=max(is_days, 0),
                             is_key=load_terminal_key(is_key) if is_key else None, **kwargs)
     for p in chain.certificates:
-        click.echo(f"wrote {p}")
-    click.echo(f"keys in {chain.folder} (0600): cvca.key.pem, dv.key.pem"
-               + ("" if is_key else ", is.key.pem"))
+        click.echo(_("wrote {file}").format(file=p))
+    click.echo(_("keys in {folder} (0600): {files}").format(
+        folder=chain.folder, files="cvca.key.pem, dv.key.pem" + ("" if is_key else ", is.key.pem")))
 
 
 @eac_group.command("request")
@@ -102,13 +104,14 @@ def request_cmd(key_spec: str, holder: str, car: str | None, current_key: str | 
     from cardkit.security.terminal_key import load_terminal_key
 
     if not 7 <= len(holder) <= 16 or not holder[:2].isalpha():
-        raise InputError("--chr must be 2 letters + mnemonic + 5-character sequence number")
+        raise InputError(N_("--chr must be 2 letters + mnemonic + 5-character sequence number"))
     if bool(current_key) != bool(current_chr):
-        raise InputError("an authenticated request needs both --current-key and --current-chr")
+        raise InputError(N_("an authenticated request needs both --current-key and "
+                            "--current-chr"))
     outer = None
     if current_key:
         old = load_terminal_key(current_key)
         outer = (old, ta_oid_for(old.public_key()), str(current_chr))
     data = make_request(key=load_terminal_key(key_spec), chr=holder, car=car, outer=outer)
     out.write_bytes(data)
-    click.echo(f"wrote {out} ({len(data)} bytes)")
+    click.echo(_("wrote {file} ({size} bytes)").format(file=out, size=len(data)))

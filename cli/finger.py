@@ -9,9 +9,10 @@ import click
 
 from cardkit.biometrics.finger import FingerResult, compare_images, load_calibration
 from cardkit.errors import InputError
+from cardkit.i18n import N_
 from cardkit.results import CheckState
 
-from .common import echo_json, exit_with, handle_errors
+from .common import _, echo_json, exit_with, handle_errors
 from .helptext import HelpGroup
 
 OPERATING_POINTS = ("strict", "balanced")
@@ -99,8 +100,8 @@ def template_cmd(image: str, out: Path, fmt: str | None, position: str | None,
         raise InputError(f"{Path(image).name}: {prepared.quality.advice}")
     data = (encode_ansi if fmt == "ansi" else encode_iso)([prepared.template])
     _write_private(out, data)
-    click.echo(f"wrote {out} ({fmt.upper()}, {len(prepared.template)} minutiae, {len(data)} "
-               "bytes)")
+    click.echo(_("wrote {file} ({format}, {count} minutiae, {size} bytes)").format(
+        file=out, format=fmt.upper(), count=len(prepared.template), size=len(data)))
 
 
 @finger_group.command("capture")
@@ -117,10 +118,11 @@ def capture_cmd(out: Path, scanner_id: str | None, timeout: float) -> None:
     from cardkit.biometrics.finger.scanner import LibfprintScanner
 
     with LibfprintScanner(scanner_id) as scanner:
-        click.echo(f"Place the finger on {scanner.info.name} …", err=True)
+        click.echo(_("Place the finger on {scanner} …").format(scanner=scanner.info.name),
+                   err=True)
         img = scanner.capture(timeout=timeout)
     _write_private(out, to_png(img))
-    click.echo(f"wrote {out} ({img.width}×{img.height}, 500 ppi)")
+    click.echo(_("wrote {file}").format(file=out) + f" ({img.width}×{img.height}, 500 ppi)")
 
 
 @finger_group.command("points")
@@ -129,9 +131,12 @@ def points_cmd() -> None:
     cal = load_calibration()
     for op in cal.operating_points.values():
         m = op.measured
-        click.echo(f"{op.name:>9}  threshold {op.threshold:.4f}  target FMR {op.target_fmr}  "
-                   f"measured FMR {m.get('fmr')} ({m.get('impostor_pairs')} impostor pairs)  "
-                   f"FNMR {m.get('fnmr')} ({m.get('genuine_pairs')} genuine pairs)")
+        click.echo(f"{op.name:>9}  " + _(
+            "threshold {threshold}  target FMR {target}  measured FMR {fmr} ({impostors} "
+            "impostor pairs)  FNMR {fnmr} ({genuines} genuine pairs)").format(
+            threshold=f"{op.threshold:.4f}", target=op.target_fmr, fmr=m.get("fmr"),
+            impostors=m.get("impostor_pairs"), fnmr=m.get("fnmr"),
+            genuines=m.get("genuine_pairs")))
         click.echo(f"{'':>11}{op.description}")
 
 
@@ -143,7 +148,8 @@ def _write_private(path: Path, data: bytes) -> None:
             f.write(data)
         os.chmod(path, 0o600)
     except OSError as exc:
-        raise InputError(f"Cannot write {path}: {exc.strerror}") from None
+        raise InputError(N_("Cannot write {file}: {error}"), file=str(path),
+                         error=exc.strerror) from None
 
 
 # -- shared by `verify` and `inspect` --------------------------------------------------------------
@@ -187,7 +193,8 @@ def finger_probe(opts: dict) -> object | None:  # FingerProbe | None
           "operating_point": opts.pop("finger_operating_point", None),
           "ppi": opts.pop("finger_ppi", None)}
     if image and scanner is not None:
-        raise InputError("give one live finger source: --finger IMAGE or --fingerprint-scanner")
+        raise InputError(N_("give one live finger source: --finger IMAGE or "
+                            "--fingerprint-scanner"))
     if image:
         return FingerProbe.from_image(image, **kw)
     if scanner is not None:

@@ -13,7 +13,7 @@ from cardkit.rand import SystemRandom
 from cardkit.transport.fixtures import Fixture, load_fixture
 from cardkit.transport.record import RecordingTransport
 
-from .common import echo_json, handle_errors
+from .common import _, echo_json, handle_errors
 from .helptext import HelpGroup
 from .read import run_verification, verify_options
 from .source import key_to_meta, open_source, source_options
@@ -67,8 +67,9 @@ def record_cmd(output: Path, description: str, persona: str | None, store_key: b
         "access_key": key_to_meta(used_key) if used_key and (synthetic or store_key) else None,
     }
     Fixture(recorder.exchanges, list(card.random_draws), card.transport, meta).save(output)
-    click.echo(f"recorded {len(recorder.exchanges)} APDUs, {len(card.random_draws)} random "
-               f"draws, {len(card.files)} files → {output}")
+    click.echo(_("recorded {apdus} APDUs, {draws} random draws, {files} files → {output}").format(
+        apdus=len(recorder.exchanges), draws=len(card.random_draws), files=len(card.files),
+        output=output))
 
 
 @fixtures_group.command("show")

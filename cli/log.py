@@ -14,6 +14,7 @@ import click
 
 from cardkit.audit import AuditConfig, AuditError, AuditLog, verify_export
 from cardkit.errors import ExitCode
+from cardkit.i18n import N_
 from cardkit.private_files import write_private
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
@@ -108,7 +109,7 @@ def verify_cmd(export_file: Path, no_secret: bool) -> None:
     try:
         data = json.loads(export_file.read_text("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise AuditError(f"{export_file}: not a JSON audit export") from None
+        raise AuditError(N_("{file}: not a JSON audit export"), file=str(export_file)) from None
     secret = None if no_secret else AuditConfig.from_env().secret
     ok, why = verify_export(data, secret)
     if not ok:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from cardkit.errors import InputError
+from cardkit.i18n import N_
 from cardkit.icao.keys import CanKey
 from cardkit.qr import decode_image, scan_camera
 
 from .common import _, echo_json, handle_errors, lang_option
 from .helptext import HelpCommand
+from .render import local_date
 
 
 @click.command("qr", cls=HelpCommand)
@@ -31,7 +33,7 @@ def qr_cmd(image: str | None, camera: str | None, timeout: float, expiry: str | 
     Exit code 2 when no CCCD QR code is found or its content is invalid.
     """
     if bool(image) == bool(camera):
-        raise InputError("give one of --image FILE or --camera N")
+        raise InputError(N_("give one of --image FILE or --camera N"))
     qr = decode_image(image) if image else scan_camera(camera, timeout=timeout)  # type: ignore[arg-type]
     key = qr.access_key(expiry)
     access = "PACE (CAN)" if isinstance(key, CanKey) else "BAC/PACE (MRZ)"
@@ -39,9 +41,10 @@ def qr_cmd(image: str | None, camera: str | None, timeout: float, expiry: str | 
         echo_json({**qr.to_dict(), "can": qr.can, "access": access})
         return
     rows = [(_("ID number"), qr.id_number), (_("Old ID number"), qr.old_id_number),
-            (_("Full name"), qr.full_name), (_("Date of birth"), qr.date_of_birth.isoformat()),
+            (_("Full name"), qr.full_name), (_("Date of birth"), local_date(qr.date_of_birth.isoformat())),
             (_("Sex"), qr.sex), (_("Place of residence"), qr.address),
-            (_("Date of issue"), qr.date_of_issue.isoformat() if qr.date_of_issue else ""),
+            (_("Date of issue"),
+             local_date(qr.date_of_issue.isoformat()) if qr.date_of_issue else ""),
             ("CAN", qr.can), (_("Access key"), access)]
     width = max(len(label) for label, _v in rows) + 2
     for label, value in rows:

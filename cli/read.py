@@ -15,6 +15,7 @@ import click
 
 from cardkit.dump import save_dump
 from cardkit.errors import CardkitError, ExitCode, InputError
+from cardkit.i18n import N_
 from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
 from cardkit.read import Terminal
@@ -22,7 +23,7 @@ from cardkit.results import CheckState
 from cardkit.verdict import Verdict
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
-from .common import _, echo_json, exit_with, handle_errors, lang_option
+from .common import _, echo_json, exit_with, gettext, handle_errors, lang_option
 from .helptext import HelpCommand
 from .render import render_result
 from .source import open_source, source_options
@@ -121,7 +122,8 @@ def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
     if not chain and not key:
         return None
     if not chain or not key:
-        raise InputError("Terminal Authentication needs both --terminal-chain and --terminal-key")
+        raise InputError(N_("Terminal Authentication needs both --terminal-chain and "
+                            "--terminal-key"))
     from cardkit.security.cv_chain import load_chain
     from cardkit.security.terminal_key import load_terminal_key
 
@@ -151,13 +153,15 @@ def _write_fingers(out: Path, result: VerificationResult, dg3: bytes) -> list[Pa
     from cardkit.lds.dg3 import parse_dg3
 
     if result.passive is None or 3 not in result.passive.authenticated_dgs:
-        click.echo("cardkit: warning: fingerprints not written as images: DG3 is not covered by "
-                   "a valid EF.SOD signature (raw DG3.bin kept)", err=True)
+        click.echo("cardkit: " + _("warning: fingerprints not written as images: DG3 is not "
+                                   "covered by a valid EF.SOD signature (raw DG3.bin kept)"),
+                   err=True)
         return []
     try:
         return write_fingers(out / "fingers", parse_dg3(dg3))
     except CardkitError as exc:
-        click.echo(f"cardkit: warning: fingerprints not written: {exc}", err=True)
+        click.echo("cardkit: " + _("warning: fingerprints not written: {error}").format(
+            error=exc.render(gettext()) or exc), err=True)
         return []
 
 
@@ -205,7 +209,8 @@ def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
         write_out(out, result)
     ta = result.checks.get("terminal_auth")
     if ta is not None and ta.state == CheckState.INVALID:
-        click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)
+        click.echo("cardkit: " + _("warning: fingerprints not read: {reason}").format(
+            reason=ta.reason), err=True)
     if not json_out and out is not None:
         click.echo(_("Saved to {folder}").format(folder=f"{out}/"))
     if fmt in ("json", "fhir"):

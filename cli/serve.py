@@ -7,6 +7,7 @@ import os
 import click
 
 from cardkit.errors import InputError
+from cardkit.i18n import N_
 
 from .common import _, handle_errors, lang_option
 from .helptext import HelpCommand
@@ -43,7 +44,7 @@ def serve_cmd(host: str, port: int, token: str | None, trust_paths: tuple[str, .
     from cardkit.service.app import ServiceConfig, create_app
 
     if workers < 1 or workers > 32:
-        raise InputError("--workers must be 1 to 32")
+        raise InputError(N_("--workers must be 1 to 32"))
     cfg = ServiceConfig(host=host, token=token, trust=list(trust_paths), sim_trust=sim_trust,
                         counter=counter, audit_url="" if no_audit else audit_db,
                         card_wait=card_wait)

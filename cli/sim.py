@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from cardkit.errors import InputError
+from cardkit.i18n import N_
 from cardkit.sim import pki
 from cardkit.sim.card import Quirks, VirtualCard
 from cardkit.sim.personas import get_persona, list_personas
 from cardkit.sim.vpcd import DEFAULT_HOST, DEFAULT_PORT, StopReason, connect, serve_socket
 
-from .common import echo_json, handle_errors
+from .common import _, echo_json, handle_errors
 from .helptext import HelpGroup
 
 
@@ -79,16 +80,19 @@ def serve_cmd(persona: str, host: str, port: int, seed: int | None, max_le: int 
         from cardkit.sim.terminal_auth_card import set_trust
 
         if not hasattr(card, "ta_state"):
-            raise InputError(f"persona {persona!r} has no EAC (try `eac` or `eac-pace`)")
+            raise InputError(N_("persona '{persona}' has no EAC (try `eac` or `eac-pace`)"),
+                             persona=persona)
         set_trust(card, [Path(f).read_bytes() for f in trust_cvca[:2]])
     sock = connect(host, port)
-    click.echo(f"Serving virtual card '{persona}' (synthetic holder, test PKI) to vpcd at "
-               f"{host}:{port}. Ctrl-C to stop.", err=True)
+    click.echo(_("Serving virtual card '{persona}' (synthetic holder, test PKI) to vpcd at "
+                 "{address}. Ctrl-C to stop.").format(persona=persona, address=f"{host}:{port}"),
+               err=True)
     result = serve_socket(card, sock, max_seconds=max_seconds)
     if result.reason == StopReason.VPCD_CLOSED:
-        click.echo("vpcd closed the connection (pcscd stopped?)", err=True)
+        click.echo(_("vpcd closed the connection (pcscd stopped?)"), err=True)
     else:
-        click.echo(f"stopped ({result.reason.value}) after {result.apdus} APDUs", err=True)
+        click.echo(_("stopped ({reason}) after {count} APDUs").format(
+            reason=result.reason.value, count=result.apdus), err=True)
 
 
 @sim.command("export-pki")
@@ -121,5 +125,6 @@ def finger_cmd(persona: str, finger: str, impression: int, seed: int | None, out
     from pathlib import Path
 
     Path(out).write_bytes(png)
-    click.echo(f"wrote {out} ({fs.WIDTH}x{fs.HEIGHT}, {fs.RESOLUTION_PPI} ppi, {finger}, "
+    click.echo(_("wrote {file}").format(file=out)
+               + f" ({fs.WIDTH}x{fs.HEIGHT}, {fs.RESOLUTION_PPI} ppi, {finger}, "
                f"impression {impression})")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from cardkit.errors import InputError
+from cardkit.i18n import N_
 from cardkit.icao.keys import CanKey, MrzKey
 from cardkit.lds.dates import DateKind, to_mrz_date
 from cardkit.lds.mrz import parse_mrz, vn_access_key
@@ -129,8 +130,8 @@ def _key_from_qr(opts: dict[str, Any]) -> MrzKey | CanKey | None:
         return None
     other = [n for n in ("id12", "doc_number", "mrz", "can", "dob") if opts.get(n)]
     if (image and camera) or other:
-        raise InputError("the QR code gives the key: do not add --id/--dob/--mrz/--can or a "
-                         "second QR source (only --expiry)")
+        raise InputError(N_("the QR code gives the key: do not add --id/--dob/--mrz/--can or a "
+                            "second QR source (only --expiry)"))
     from cardkit.qr import decode_image, scan_camera
 
     qr = decode_image(image) if image else scan_camera(camera)

@@ -209,3 +209,19 @@ def test_library_errors_in_vietnamese_without_english(monkeypatch: pytest.Monkey
     assert err.render(translator("vi")) == "ngày sinh 'x' không phải là ngày hợp lệ"
     set_language("en")
     assert error_line(technical) == "cardkit: error: DG1: TLV length 0x83 runs past the end"
+
+
+def test_developer_tools_speak_vietnamese(tmp_path: Path) -> None:
+    env = {"CARDKIT_LANG": "vi"}
+    r = CliRunner().invoke(cli, ["fixtures", "record", "--sim", "--output",
+                                 str(tmp_path / "fx.json")], env=env)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("đã ghi ") and " APDU, " in r.stdout and "recorded" not in r.stdout
+    r = CliRunner().invoke(cli, ["finger", "points"], env=env)
+    assert r.exit_code == 0 and "cặp khác người" in r.stdout and "impostor" not in r.stdout
+    r = CliRunner().invoke(cli, ["sim", "serve", "default", "--trust-cvca", __file__], env=env)
+    assert r.exit_code == 2
+    assert "hồ sơ mẫu 'default' không có EAC" in r.stderr and "persona" not in r.stderr
+    r = CliRunner().invoke(cli, ["eac", "request", "--key", "k.pem", "--chr", "x",
+                                 "--out", str(tmp_path / "r")], env=env)
+    assert r.exit_code == 2 and "--chr phải gồm 2 chữ cái" in r.stderr
