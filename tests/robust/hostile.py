@@ -1,0 +1,81 @@
+"""Builders of hostile inputs shared by the robustness tests (no test functions here)."""
+
+from __future__ import annotations
+
+from asn1crypto import cms, core, keys
+from asn1crypto import x509 as ax509
+from cryptography.hazmat.primitives import serialization
+
+from cardkit.lds import tlv
+from cardkit.sim import pki
+from cardkit.sim.issuer import lds_security_object
+
+
+def explicit_ec_spki(field_bits: int) -> bytes:
+    """An EC key on a made-up curve over a `field_bits`-bit prime field (explicit parameters).
+
+    The base point and the public point lie on the curve, so only the size makes it hostile.
+    """
+    p = (1 << field_bits) - 1  # a Mersenne prime for 521, 607, 1279, 2203, 4423, 9689, 11213
+    size = (field_bits + 7) // 8
+    gx, gy = pow(7, 4099, p), pow(11, 4099, p)  # arbitrary: the point's order is huge
+    a = p - 3
+    b = (gy * gy - gx ** 3 - a * gx) % p
+    point = b"\x04" + gx.to_bytes(size, "big") + gy.to_bytes(size, "big")
+    params = keys.SpecifiedECDomain({
+        "version": "ecdpVer1",
+        "field_id": {"field_type": "prime_field", "parameters": p},
+        "curve": {"a": a.to_bytes(size, "big"), "b": b.to_bytes(size, "big")},
+        "base": point,
+        "order": p - 2,
+        "cofactor": 1,
+    })
+    return keys.PublicKeyInfo({
+        "algorithm": {"algorithm": "ec", "parameters": keys.ECDomainParameters(
+            name="specified", value=params)},
+        "public_key": point,
+    }).dump()
+
+
+def certificate_with_key(spki_der: bytes) -> ax509.Certificate:
+    """The virtual card's RSA DSC with its key replaced (signature left as it was: not needed
+    to trigger the SOD signature check, which runs without any trust store)."""
+    cert = ax509.Certificate.load(
+        pki.dsc("rsa").certificate.public_bytes(serialization.Encoding.DER))
+    tbs = cert["tbs_certificate"].copy()
+    tbs["subject_public_key_info"] = keys.PublicKeyInfo.load(spki_der)
+    return ax509.Certificate({"tbs_certificate": tbs,
+                              "signature_algorithm": cert["signature_algorithm"],
+                              "signature_value": cert["signature_value"]})
+
+
+def sod_with_certificate(files: dict[str, bytes], cert: ax509.Certificate,
+                         sig_alg: str = "sha256_ecdsa", signature: bytes | None = None) -> bytes:
+    """EF.SOD over `files` whose SignerInfo names `cert` (embedded); the signature is junk."""
+    econtent = lds_security_object(files)
+    import hashlib
+
+    attrs = cms.CMSAttributes([
+        {"type": "content_type", "values": ["2.23.136.1.1.1"]},
+        {"type": "message_digest", "values": [hashlib.sha256(econtent).digest()]},
+    ])
+    if signature is None:
+        signature = core.Sequence.load(bytes.fromhex("3006020101020101")).dump()
+    si = cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
+            "issuer": cert.issuer, "serial_number": cert.serial_number}}),
+        "digest_algorithm": {"algorithm": "sha256"},
+        "signed_attrs": attrs,
+        "signature_algorithm": {"algorithm": sig_alg},
+        "signature": signature,
+    })
+    signed = cms.SignedData({
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": "sha256"}],
+        "encap_content_info": {"content_type": "2.23.136.1.1.1", "content": econtent},
+        "certificates": [cert],
+        "signer_infos": [si],
+    })
+    return tlv.encode(0x77, cms.ContentInfo({"content_type": "signed_data",
+                                             "content": signed}).dump())
