@@ -97,7 +97,9 @@ def signer_info_from_asn1(si: cms.SignerInfo) -> SodSignerInfo:
     sid = si["sid"]
     issuer_der = serial = ski = None
     if sid.name == "issuer_and_serial_number":
-        issuer_der = sid.chosen["issuer"].dump()
+        issuer = sid.chosen["issuer"]
+        issuer.native  # noqa: B018 — decode the name now: a mangled string fails here
+        issuer_der = issuer.dump()
         serial = sid.chosen["serial_number"].native
     else:
         ski = sid.chosen.native

@@ -284,9 +284,12 @@ def find_signer_certificate(si: SodSignerInfo, candidates: list[ax509.Certificat
         if si.sid_ski is not None:
             if cert.key_identifier == si.sid_ski:
                 return cert
-        elif (si.sid_serial == cert.serial_number and si.sid_issuer_der is not None
-              and ax509.Name.load(si.sid_issuer_der) == cert.issuer):
-            return cert
+        elif si.sid_serial == cert.serial_number and si.sid_issuer_der is not None:
+            try:
+                if ax509.Name.load(si.sid_issuer_der) == cert.issuer:
+                    return cert
+            except (ValueError, TypeError, KeyError):  # an undecodable name matches nothing
+                continue
     return None
 
 
