@@ -34,7 +34,6 @@ from . import crypto
 from .domain_params import (
     DhGroup,
     DomainParams,
-    EcCurve,
     by_id,
     curve_by_oid,
     match_curve,
@@ -58,17 +57,22 @@ def domain_params_of(key: PublicKeyInfo) -> DomainParams:
         if key.parameter_id is not None:
             return by_id(key.parameter_id)
         e = key.explicit
-        if e:
+        if e:  # explicit values must be a standard curve: a made-up one is the chip's choice
             known = match_curve(e["p"], e["a"], e["b"], e["gx"], e["gy"], e["n"])
-            return known or EcCurve("explicit curve", "", e["p"], e["a"] % e["p"], e["b"],
-                                    e["gx"], e["gy"], e["n"])
+            if known is None:
+                raise ParseError("DG14: the Chip Authentication key's explicit curve is not a "
+                                 "standard curve")
+            return known
     if key.kind == "DH":
         if key.parameter_id is not None:
             return by_id(key.parameter_id)
         e = key.explicit
         if e:
             known = match_dh_group(e["p"], e["g"])
-            return known or DhGroup("explicit DH group", e["p"], e["g"], e.get("q", e["p"] - 1))
+            if known is None:
+                raise ParseError("DG14: the Chip Authentication key's DH group is not a "
+                                 "standard group")
+            return known
     raise ParseError(f"DG14: no usable domain parameters for the {key.kind} chip key")
 
 
@@ -165,6 +169,11 @@ def chip_authenticate(session, dg14_bytes: bytes | None, rng: RandomSource) -> C
     if not infos.chip_auth_public_keys:
         return CheckResult(NAME, CheckState.NOT_SUPPORTED, "DG14 holds no Chip Authentication key")
 
+    try:
+        domain_params_of(select_key(infos)[0].public_key)
+    except ParseError as exc:  # issuer-signed data cardkit cannot use: no verdict either way
+        return CheckResult(NAME, CheckState.UNVERIFIABLE,
+                           f"Chip Authentication cannot run: {exc}")
     pace_result = getattr(session, "pace_result", None)
     if pace_result is not None and getattr(pace_result, "cam_data", None) is not None:
         return _cam_verdict(pace_result, infos)
@@ -172,7 +181,7 @@ def chip_authenticate(session, dg14_bytes: bytes | None, rng: RandomSource) -> C
         details = perform_chip_auth(session, infos, rng)
     except (CardRemovedError, ReaderError):
         raise
-    except (CardkitError, LookupError, ValueError) as exc:
+    except (CardkitError, LookupError, ValueError, ArithmeticError) as exc:
         log.info("Chip Authentication failed: %s", exc)
         return CheckResult(NAME, CheckState.INVALID,
                            f"the chip failed Chip Authentication ({exc})")

@@ -79,3 +79,32 @@ def sod_with_certificate(files: dict[str, bytes], cert: ax509.Certificate,
     })
     return tlv.encode(0x77, cms.ContentInfo({"content_type": "signed_data",
                                              "content": signed}).dump())
+
+
+def explicit_ec_params_der(p: int, *, curve_fields: int = 2, base: bytes = b"\x04\x01\x02",
+                           order: int = 5) -> bytes:
+    """ECParameters SEQUENCE with explicit values, possibly malformed (ICAO 9303-11 §9.2)."""
+    from cardkit.lds.security_infos import PRIME_FIELD, encode_int, encode_oid
+
+    field = tlv.encode(0x30, encode_oid(PRIME_FIELD) + encode_int(p))
+    curve = b"".join([tlv.encode(0x04, b"\x00"), tlv.encode(0x04, b"\x07")][:curve_fields])
+    return tlv.encode(0x30, encode_int(1) + field + tlv.encode(0x30, curve)
+                      + tlv.encode(0x04, base) + encode_int(order))
+
+
+def dg14_with_ca_params(params_der: bytes, point: bytes = b"\x04\x01\x02") -> bytes:
+    """DG14: CA (ECDH, AES-128) whose public key carries the given ECParameters."""
+    from cardkit.lds import files as lds_files
+    from cardkit.lds.security_infos import (
+        ID_CA_ECDH,
+        ID_PK_ECDH,
+        encode_ca_info,
+        encode_ca_public_key_info,
+        encode_oid,
+        encode_security_infos,
+    )
+
+    alg = tlv.encode(0x30, encode_oid(ID_PK_ECDH) + params_der)
+    spki = tlv.encode(0x30, alg + tlv.encode(0x03, b"\x00" + point))
+    infos = [encode_ca_info(ID_CA_ECDH + ".2"), encode_ca_public_key_info(spki)]
+    return tlv.encode(lds_files.DG_TAGS[14], encode_security_infos(infos))
