@@ -39,6 +39,9 @@ _register()
 
 
 def main() -> None:
+    from .common import safe_console
+
+    safe_console()
     cli(prog_name="cardkit")
 
 
