@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cardkit.document import Document, parse_document
-from cardkit.dump import save_dump
+from cardkit.dump import DumpFolder, save_dump
 from cardkit.errors import ExitCode
 from cardkit.read import CardRead, read_card
 from cardkit.report import build_report, overall_verdict
@@ -130,9 +130,11 @@ def gating_checks(run: ReadRun) -> list[CheckResult]:
 @verify_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write COM.bin, SOD.bin, DG*.bin (raw), face.jpg/.jp2 and report.json here.")
+@click.option("--force", is_flag=True,
+              help="Replace the --out folder even when it is not empty.")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
 @handle_errors
-def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
+def read_cmd(out: Path | None, force: bool, json_out: bool, **opts: Any) -> None:
     """Read a chip ID card or passport and verify it.
 
     \b
@@ -142,9 +144,16 @@ def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
       cardkit read --fixture fixtures/default-bac.json --out dump/
     """
     opts["json"] = json_out
-    run = run_read(opts)
-    if out is not None:
-        write_out(out, run)
+    folder = DumpFolder(out, force=force) if out is not None else None  # before the card
+    try:
+        run = run_read(opts)
+        if folder is not None:
+            write_out(folder.tmp, run)
+            folder.commit()
+    except BaseException:
+        if folder is not None:
+            folder.abort()
+        raise
     if json_out:
         echo_json(run.report)
     else:
