@@ -69,6 +69,7 @@ def build_report(
         "files": file_summary(doc.files),
         "skipped": dict(skipped or {}),
         "parse_errors": dict(doc.parse_errors),
+        "warnings": doc.warnings,
         "checks": {c.name: c.to_dict() for c in checks},
         "verdict": verdict.to_dict(),
     }

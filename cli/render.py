@@ -55,6 +55,8 @@ def render_summary(report: dict[str, Any]) -> str:
         lines.append(f"{'Not read':<16}{name}: {reason}")
     for name, reason in report.get("parse_errors", {}).items():
         lines.append(f"{'Unreadable':<16}{name}: {reason}")
+    for warning in report.get("warnings", []):
+        lines.append(f"{'Warning':<16}{warning}")
     checks = report.get("checks", {})
     if checks:
         lines.append("Checks:")
