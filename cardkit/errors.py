@@ -104,6 +104,11 @@ class SecureMessagingError(CardError):
     """A secure-messaging response failed its MAC or structure check."""
 
 
+class NotAnEmrtdError(CardError):
+    """The card answers, but not as an ICAO eMRTD does (another kind of card or applet that
+    says 9000 to everything, or a faulty chip): its answers cannot be parsed."""
+
+
 # --- verification (exit 3) ----------------------------------------------------------------------
 
 

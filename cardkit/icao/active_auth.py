@@ -13,7 +13,14 @@ import hmac
 import logging
 
 from ..apdu import Command, sw_text
-from ..errors import CardkitError, CardRemovedError, ParseError, ReaderError
+from ..errors import (
+    CardkitError,
+    CardRemovedError,
+    ParseError,
+    ReaderError,
+    SecureMessagingError,
+    TransmissionError,
+)
 from ..lds.dg14 import parse_dg14
 from ..lds.dg15 import parse_dg15, rsa_public_numbers
 from ..lds.security_infos import PublicKeyInfo
@@ -136,8 +143,8 @@ def active_authenticate(session, dg15_bytes: bytes | None, dg14_bytes: bytes | N
             if used is None:
                 raise ValueError("ECDSA signature does not match the challenge")
             detail = {"algorithm": f"ECDSA {curve.name}", "hash": used}
-    except (CardRemovedError, ReaderError):
-        raise
+    except (CardRemovedError, ReaderError, SecureMessagingError, TransmissionError):
+        raise  # the card left, or the link garbled an answer: an error (read again), no verdict
     except (CardkitError, ValueError) as exc:
         log.info("Active Authentication failed: %s", exc)
         return CheckResult(NAME, CheckState.INVALID, f"the chip failed Active Authentication ({exc})")

@@ -14,8 +14,15 @@ from __future__ import annotations
 
 import logging
 
-from ..apdu import Command, sw_text
-from ..errors import CardkitError, CardRemovedError, ParseError, ReaderError
+from ..apdu import Command, Response, sw_text
+from ..errors import (
+    CardkitError,
+    CardRemovedError,
+    ParseError,
+    ReaderError,
+    SecureMessagingError,
+    TransmissionError,
+)
 from ..lds import tlv
 from ..lds.dg14 import parse_dg14
 from ..lds.security_infos import (
@@ -136,11 +143,29 @@ def perform_chip_auth(session, infos: SecurityInfos, rng: RandomSource) -> dict[
         if token is None or not crypto.equal(expected, token):
             raise ChipAuthFailed("the chip's authentication token T_PICC is wrong")
     session.sm = make_sm(alg, ks_enc, ks_mac)
-    # the proof: a protected command only a chip holding the private key can answer correctly
-    resp = session.send(Command(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e"))
+    resp = _prove(session)
     _ok(resp.sw, "protected SELECT after Chip Authentication")
     curve = params.name
     return {"protocol": alg.name, "key_id": key.key_id, "domain_parameters": curve}
+
+
+def _prove(session) -> Response:
+    """The proof: a protected command only a chip holding the private key answers correctly.
+
+    A wrong MAC under the new keys is what a chip without the key produces, and also what one
+    garbled transmission looks like; the SSC stays in step, so the proof is asked once more:
+    a chip holding the key answers the second time, a clone fails again."""
+    select = Command(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e")
+    try:
+        return session.send(select)
+    except SecureMessagingError as first:
+        log.info("Chip Authentication proof failed once (%s); asking again", first)
+    try:
+        return session.send(select)
+    except SecureMessagingError:
+        raise ChipAuthFailed("the chip's answers under the Chip Authentication session keys "
+                             "failed their integrity check twice: it does not hold the DG14 "
+                             "private key") from None
 
 
 def _ca2_reply(data: bytes) -> tuple[bytes | None, bytes | None]:
@@ -179,8 +204,8 @@ def chip_authenticate(session, dg14_bytes: bytes | None, rng: RandomSource) -> C
         return _cam_verdict(pace_result, infos)
     try:
         details = perform_chip_auth(session, infos, rng)
-    except (CardRemovedError, ReaderError):
-        raise
+    except (CardRemovedError, ReaderError, SecureMessagingError, TransmissionError):
+        raise  # the card left, or the link garbled an answer: an error (read again), no verdict
     except (CardkitError, LookupError, ValueError, ArithmeticError) as exc:
         log.info("Chip Authentication failed: %s", exc)
         return CheckResult(NAME, CheckState.INVALID,

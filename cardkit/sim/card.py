@@ -72,7 +72,8 @@ class Quirks:
     xx = max_le when `wrong_le_sw` is 0x6C00 and the command is plain); `extended_length`: False
     → extended APDUs answer 6700; `delay_ms`: per APDU; `remove_after`: the card leaves the
     field after answering that many APDUs; `corrupt_mac_after`: every SM response after that
-    many APDUs carries a flipped MAC bit.
+    many APDUs carries a flipped MAC bit; `corrupt_mac_at`: only the SM responses to these APDU
+    numbers (1-based) do (a transient link error).
     """
 
     max_le: int = 65536
@@ -80,6 +81,7 @@ class Quirks:
     delay_ms: int = 0
     remove_after: int | None = None
     corrupt_mac_after: int | None = None
+    corrupt_mac_at: tuple[int, ...] = ()
     wrong_le_sw: int = 0x6700
 
     def __post_init__(self) -> None:
@@ -308,8 +310,9 @@ class VirtualCard:
         if (not extended and not self.quirks.extended_length
                 and sm.protected_size(len(reply.data), odd_ins=bool(cmd.ins & 1)) > 256):
             reply = Reply(b"", SW.WRONG_LENGTH)  # does not fit a short protected response
-        corrupt = (self.quirks.corrupt_mac_after is not None
-                   and self.apdu_count > self.quirks.corrupt_mac_after)
+        corrupt = ((self.quirks.corrupt_mac_after is not None
+                    and self.apdu_count > self.quirks.corrupt_mac_after)
+                   or self.apdu_count in self.quirks.corrupt_mac_at)
         return sm.wrap_response(reply.data, reply.sw, odd_ins=bool(cmd.ins & 1),
                                 corrupt_mac=corrupt)
 
