@@ -3,7 +3,7 @@
 # driver (used by the tests and by `cardkit sim serve`), headers to build pyscard, and OpenSSL's CLI
 # (the tests build an independent PKI with it).
 set -euo pipefail
-PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl)
+PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl iproute2)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

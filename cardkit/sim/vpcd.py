@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..errors import CardRemovedError, ReaderError
+from ..transport.pcscd_harness import connect_vpcd
 from .card import VirtualCard
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def connect(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float =
             ) -> socket.socket:
     """Open the card-side connection to vpcd, or raise ReaderError with a one-line hint."""
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = connect_vpcd(host, port, timeout)  # in the test pcscd's namespace, if any
     except OSError:
         raise ReaderError(f"vpcd not reachable on {host}:{port} — is pcscd with "
                           "vsmartcard-vpcd running?") from None
