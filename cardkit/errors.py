@@ -122,3 +122,10 @@ class BiometricError(CardkitError):
     """A biometric sample is unusable (no face, several faces, too blurry ...)."""
 
     exit_code = ExitCode.BIOMETRIC_UNUSABLE
+
+
+# What asn1crypto raises on malformed DER besides ValueError (found by fuzzing: e.g. an
+# AttributeError for an ObjectDescriptor where AlgorithmIdentifier parameters are expected).
+# Parsers turn these into ParseError; anything else escaping is a bug.
+ASN1_DECODE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)

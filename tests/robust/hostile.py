@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from asn1crypto import cms, core, keys
 from asn1crypto import x509 as ax509
 from cryptography.hazmat.primitives import serialization
@@ -108,3 +111,16 @@ def dg14_with_ca_params(params_der: bytes, point: bytes = b"\x04\x01\x02") -> by
     spki = tlv.encode(0x30, alg + tlv.encode(0x03, b"\x00" + point))
     infos = [encode_ca_info(ID_CA_ECDH + ".2"), encode_ca_public_key_info(spki)]
     return tlv.encode(lds_files.DG_TAGS[14], encode_security_infos(infos))
+
+
+@contextlib.contextmanager
+def temporary_persona(name: str, builder) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Register a virtual-card persona for one test only (other tests list every persona)."""
+    from cardkit.sim import personas
+
+    personas.register_persona(name, "robustness test card", builder)
+    try:
+        yield name
+    finally:
+        personas._REGISTRY.pop(name, None)
+        personas._cached.cache_clear()

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from cardkit.errors import ParseError
 from cardkit.icao.chip_auth import domain_params_of
 from cardkit.lds.dg14 import parse_dg14
-from cardkit.sim.personas import get_persona, register_persona
+from cardkit.sim.personas import get_persona
 from cli.main import cli
-from tests.robust.hostile import dg14_with_ca_params, explicit_ec_params_der
+from tests.robust.hostile import dg14_with_ca_params, explicit_ec_params_der, temporary_persona
 
 BAD_CURVES = {
     "p=0": explicit_ec_params_der(0, base=b"\x04"),
@@ -37,11 +37,10 @@ def test_malformed_curve_is_a_parse_error(name):
 def test_read_of_a_card_with_a_malformed_dg14_curve(name, code):
     """Malformed DER stays 'DG14 is malformed' (invalid, as before); a well-formed curve that
     is not a standard one is unverifiable (Active Authentication still proves this chip)."""
-    persona = f"robust-dg14-{name}"
-    register_persona(persona, "DG14 with a malformed CA curve (re-signed)",
-                     lambda seed: get_persona("default", seed).with_files(
-                         DG14=dg14_with_ca_params(BAD_CURVES[name])))
-    r = CliRunner().invoke(cli, ["read", "--sim", persona, "--json"])
+    with temporary_persona(f"robust-dg14-{name}",
+                           lambda seed: get_persona("default", seed).with_files(
+                               DG14=dg14_with_ca_params(BAD_CURVES[name]))) as persona:
+        r = CliRunner().invoke(cli, ["read", "--sim", persona, "--json"])
     assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
     assert "Traceback" not in r.output + r.stderr
     assert r.exit_code == code, r.output + r.stderr

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from cardkit.lds import tlv
 from cardkit.lds.dg2 import parse_dg2
 from cardkit.lds.dg13 import encode_dg13, parse_dg13
-from cardkit.sim.personas import dg13_fields, get_persona, register_persona
+from cardkit.sim.personas import dg13_fields, get_persona
 from cli.main import cli
+from tests.robust.hostile import temporary_persona
 
 
 def _container_with_version(version: int = 1) -> bytes:
@@ -53,15 +54,13 @@ def test_dg13_skipped_elements_are_warned():
     assert any("skipped" in w for w in d.warnings), d.warnings
 
 
-def _register(name: str, **files: bytes) -> str:
-    register_persona(name, "robustness test card",
-                     lambda seed: get_persona("default", seed).with_files(**files))
-    return name
+def _read_json(name: str, *args: str, **files: bytes):  # type: ignore[no-untyped-def]
+    with temporary_persona(name, lambda seed: get_persona("default", seed).with_files(**files)):
+        return CliRunner().invoke(cli, ["read", "--sim", name, *args])
 
 
 def test_read_shows_vietnamese_fields_of_a_container_dg13():
-    persona = _register("robust-dg13-container", DG13=_container_with_version())
-    r = CliRunner().invoke(cli, ["read", "--sim", persona, "--json"])
+    r = _read_json("robust-dg13-container", "--json", DG13=_container_with_version())
     assert r.exit_code == 0, r.output
     holder = json.loads(r.stdout)["holder"]
     assert holder["full_name"] == get_persona("default").holder.full_name
@@ -96,12 +95,11 @@ def test_dg2_with_a_stray_byte_inside_the_face_record():
 def test_read_of_a_dg2_with_a_stray_byte_shows_the_portrait(tmp_path):
     """On a card the byte sits inside DG2's TLV (a reader reads as many bytes as it says)."""
     dg2 = tlv.encode(0x75, tlv.parse(get_persona("default").files["DG2"], 0x75).value + b"\x00")
-    persona = _register("robust-dg2-stray", DG2=dg2)
-    r = CliRunner().invoke(cli, ["read", "--sim", persona, "--json"])
+    r = _read_json("robust-dg2-stray", "--json", DG2=dg2)
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
     assert report["portrait"] is not None
     assert report["checks"]["passive_auth"]["state"] == "valid"
     assert any("DG2" in w for w in report["warnings"])
-    text = CliRunner().invoke(cli, ["read", "--sim", persona]).stdout
+    text = _read_json("robust-dg2-stray", DG2=dg2).stdout
     assert "Warning" in text and "DG2" in text

@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from cardkit.read import read_card
 from cardkit.sim.card import VirtualCard
-from cardkit.sim.personas import get_persona, register_persona
+from cardkit.sim.personas import get_persona
 from cardkit.transport.sim import SimTransport
 from cli.main import cli
+from tests.robust.hostile import temporary_persona
 
 
 def _headers(persona) -> list[str]:
@@ -35,9 +36,8 @@ def _headers(persona) -> list[str]:
 
 
 def _read_with(quirks: dict, name: str) -> tuple[int, str, str]:
-    register_persona(name, "robustness: SM faults",
-                     lambda seed: get_persona("default", seed).with_quirks(**quirks))
-    r = CliRunner().invoke(cli, ["read", "--sim", name])
+    with temporary_persona(name, lambda seed: get_persona("default", seed).with_quirks(**quirks)):
+        r = CliRunner().invoke(cli, ["read", "--sim", name])
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
     return r.exit_code, r.stdout, r.stderr
 
@@ -84,9 +84,7 @@ def test_plain_9000_to_select_without_the_application_is_a_card_problem():
     def nothing_here(card, cmd):  # a plain 9000 without data to everything
         return Reply(b"", 0x9000)
 
-    register_persona("robust-not-emrtd", "answers 9000 to SELECT, nothing else",
-                     lambda seed: get_persona("default", seed))
-    persona = get_persona("robust-not-emrtd")
+    persona = get_persona("default")
     card = VirtualCard(persona)
     for ins in (0xA4, 0x84, 0x82, 0xB0, 0xB1, 0x22, 0x86, 0x88):
         card.handlers[ins] = nothing_here
