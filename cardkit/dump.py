@@ -80,11 +80,11 @@ class DumpFolder:
                              f"to replace it")
         parent = self.target.parent
         try:
-            parent.mkdir(parents=True, exist_ok=True)
+            private_dir(parent)  # missing parents made 0700, like every personal-data folder
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".part",
                                              dir=parent))  # mode 0700
         except OSError as exc:
-            raise InputError(f"cannot write to {parent}: {exc.strerror} — choose another "
+            raise InputError(f"cannot write to {parent}: {exc.strerror or exc} — choose another "
                              f"folder for --out") from None
 
     def commit(self) -> Path:

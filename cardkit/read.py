@@ -84,9 +84,12 @@ def read_card(
     started = time.perf_counter()
     try:
         card_access = icao_reader.read_card_access(transport)
+        lengths = icao_reader.read_length_info(transport)
         session = icao_reader.open_session(
             transport, key, access=access, rng=rng, card_access=card_access
         )
+        session.card_extended = lengths.extended_length
+        session.card_max_response = lengths.max_response
         outcome = icao_reader.read_lds(
             session, files=files,
             progress=(lambda name, done, total: progress(name, done, total)) if progress else None,
