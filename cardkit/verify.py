@@ -61,19 +61,63 @@ def load_trust_choice(
     return TrustChoice(None, "none (no CSCA configured: chain unverifiable)")
 
 
+VERIFY_BUDGET_SECONDS = 20.0  # passive authentication of a genuine card takes milliseconds
+
+
 def passive_check(
     files: dict[str, bytes], trust: TrustChoice, crls: Sequence[str | Path] = (),
-    at: _dt.datetime | None = None,
+    at: _dt.datetime | None = None, budget: float | None = VERIFY_BUDGET_SECONDS,
 ) -> tuple[CheckResult, Any]:
-    """Passive authentication as one CheckResult named `passive_auth` (+ the full result)."""
+    """Passive authentication as one CheckResult named `passive_auth` (+ the full result).
+
+    `budget`: seconds verification may take. Key sizes and curves are limited before any
+    arithmetic (cardkit.security.signature), so this is the last line: past it the checks are
+    unverifiable ("did not finish"), never valid, and the caller is not held up. (The worker
+    thread cannot be stopped; it ends with the process.)"""
     from .security.crl import load_crls
     from .security.passive import verify_passive
 
-    result = verify_passive(files, trust=trust.store, crls=load_crls(list(crls)), at=at)
+    crl_list = load_crls(list(crls))
+    result = _within_budget(
+        lambda: verify_passive(files, trust=trust.store, crls=crl_list, at=at), budget, at)
     overall = result.overall
     check = CheckResult("passive_auth", overall.state, result.summary_line(),
                         {"trust": trust.label, **result.to_dict()})
     return check, result
+
+
+def _within_budget(run: Any, budget: float | None, at: _dt.datetime | None) -> Any:
+    """`run()` in a worker thread for at most `budget` seconds (its exceptions re-raised here);
+    past the budget, a PassiveResult whose checks are all unverifiable."""
+    import threading
+
+    if budget is None:
+        return run()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = run()
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="cardkit-passive-auth", daemon=True)
+    worker.start()
+    worker.join(budget)
+    if "error" in box:
+        raise box["error"]
+    if "result" in box:
+        return box["result"]
+    from .security.passive import CHECK_NAMES, PassiveResult
+
+    why = (f"verification did not finish within {budget:g} s (an unusual or hostile "
+           f"certificate?) — not verified")
+    checks = [CheckResult(n, CheckState.UNVERIFIABLE, why) for n in CHECK_NAMES]
+    overall = CheckResult("passive_authentication", CheckState.UNVERIFIABLE, why,
+                          {"required": list(CHECK_NAMES[:4])})
+    when = at or _dt.datetime.now(_dt.timezone.utc)
+    return PassiveResult(checks, overall, when if when.tzinfo else
+                         when.replace(tzinfo=_dt.timezone.utc))
 
 
 def exit_code_for(checks: Sequence[CheckResult], *, allow_unverifiable: bool = False) -> ExitCode:
