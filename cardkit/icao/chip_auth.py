@@ -190,7 +190,10 @@ def chip_authenticate(session, dg14_bytes: bytes | None, rng: RandomSource) -> C
     try:
         infos = parse_dg14(dg14_bytes)
     except ParseError as exc:
-        return CheckResult(NAME, CheckState.INVALID, f"DG14 is malformed: {exc}")
+        # DG14 is the issuer's (its hash is checked by passive authentication): a malformed
+        # one means CA cannot run — no proof either way, not a clone
+        return CheckResult(NAME, CheckState.UNVERIFIABLE,
+                           f"Chip Authentication cannot run: DG14 is malformed ({exc})")
     if not infos.chip_auth_public_keys:
         return CheckResult(NAME, CheckState.NOT_SUPPORTED, "DG14 holds no Chip Authentication key")
 
