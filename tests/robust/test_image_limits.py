@@ -84,7 +84,8 @@ def test_jp2_bomb_refused_before_decoding(bomb):
     lines = dict(line.split(" ", 1) for line in out.splitlines())
     assert "too large" in lines.get("InputError", ""), out
     assert float(lines["seconds"]) < 1.0, out
-    assert int(lines["maxrss_mb"]) < 400, out
+    # (no ru_maxrss assertion: a child inherits the pytest process's high-water mark; the
+    # 1.5 GB address-space cap is the memory bound, and "too large" shows no decoder ran)
 
 
 def test_bomb_error_is_an_input_error_in_process():
