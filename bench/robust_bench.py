@@ -130,7 +130,7 @@ def run_case(setup: str, args: list[str], env: dict[str, str]) -> tuple[int, str
     """(exit code, first line said, wall seconds, peak RSS in KB) of one child run under GNU
     time (`-f "%e %M"`: elapsed seconds, maximum resident set size)."""
     code = setup + f"\nimport sys\nsys.argv = ['cardkit', *{args!r}]\n" \
-        "from cli.main import main\nmain()\n"
+        "from cardkit_cli.main import main\nmain()\n"
     stats = Path(tempfile.mkdtemp()) / "time"
     try:
         r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", str(stats), sys.executable,

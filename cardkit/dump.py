@@ -29,6 +29,11 @@ def _known_names() -> dict[str, str]:
     return names
 
 
+def lds_name(file_name: str) -> str | None:
+    """The LDS name (`DG1`, `SOD` …) for a dump file name in any known naming, else None."""
+    return _known_names().get(Path(file_name).name.lower())
+
+
 def load_dump(folder: str | Path) -> dict[str, bytes]:
     """Read every known LDS file present in `folder`; names are case-insensitive."""
     path = Path(folder)

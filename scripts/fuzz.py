@@ -82,7 +82,6 @@ def _master_list() -> bytes:
 
 
 def targets() -> list[Target]:
-    from cardkit.fixtures import load_fixture
     from cardkit.lds import tlv
     from cardkit.lds.card_access import parse_card_access
     from cardkit.lds.com import parse_com
@@ -98,6 +97,7 @@ def targets() -> list[Target]:
     from cardkit.security.trust import TrustStore
     from cardkit.sim.personas import get_persona
     from cardkit.sim.pki import sim_trust_paths
+    from cardkit.transport.fixtures import load_fixture
 
     seeds = _seeds()
     files = dict(get_persona("default").files)

@@ -143,6 +143,7 @@ def perform_chip_auth(session, infos: SecurityInfos, rng: RandomSource) -> dict[
         if token is None or not crypto.equal(expected, token):
             raise ChipAuthFailed("the chip's authentication token T_PICC is wrong")
     session.sm = make_sm(alg, ks_enc, ks_mac)
+    session.ca_terminal_public = pk  # Terminal Authentication signs Comp(PK_PCD)
     resp = _prove(session)
     _ok(resp.sw, "protected SELECT after Chip Authentication")
     curve = params.name

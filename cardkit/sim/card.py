@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import logging
 import os
 import time
@@ -55,11 +54,6 @@ def _with_tck(body: bytes) -> bytes:
 
 ATR = _with_tck(_ATR_BODY)
 
-EXTENSION_MODULES = (
-    "cardkit.sim.pace_card",
-    "cardkit.sim.chip_auth_card",
-    "cardkit.sim.active_auth_card",
-)
 EAC_PROTECTED = frozenset({"DG3", "DG4"})  # need Terminal Authentication (ICAO 9303-11 §7.1)
 MAX_FILE = 0xFFFFFF  # B1 offsets are 3 bytes at most here
 
@@ -214,16 +208,11 @@ class VirtualCard:
         self._pending_sm = False
 
     def _load_extensions(self) -> None:
-        for name in EXTENSION_MODULES:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name == name:
-                    continue
-                raise
-            install = getattr(module, "install", None)
-            if install is not None:
-                install(self)
+        # imported here: these card-side protocol modules import VirtualCard from this module
+        from . import active_auth_card, chip_auth_card, pace_card, terminal_auth_card
+
+        for module in (pace_card, chip_auth_card, active_auth_card, terminal_auth_card):
+            module.install(self)
 
     # --- power ---------------------------------------------------------------------------------
 
@@ -333,6 +322,9 @@ class VirtualCard:
     # --- helpers for handlers ------------------------------------------------------------------
 
     def file_by_fid(self, fid: int) -> str | None:
+        if (fid == lds_files.CVCA.fid and "CVCA" in self.files
+                and self.session.applet_selected):
+            return "CVCA"  # EF.CVCA inside the application shadows EF.CardAccess (MF)
         for name in self.files:
             f = lds_files.ALL.get(name)
             if f is not None and f.fid == fid:
@@ -340,6 +332,9 @@ class VirtualCard:
         return None
 
     def file_by_sfi(self, sfi: int) -> str | None:
+        if (sfi == lds_files.CVCA.sfi and "CVCA" in self.files
+                and self.session.applet_selected):
+            return "CVCA"
         for name in self.files:
             f = lds_files.ALL.get(name)
             if f is not None and f.sfi == sfi:
@@ -352,8 +347,9 @@ class VirtualCard:
             return SW.OK
         if self.session.sm is None:
             return SW.SECURITY_STATUS
-        if name in EAC_PROTECTED and not self.session.terminal_authenticated:
-            return SW.SECURITY_STATUS
+        if name in EAC_PROTECTED and (not self.session.terminal_authenticated
+                                      or name not in self.session.extra.get("eac_files", ())):
+            return SW.SECURITY_STATUS  # DG3/DG4: after TA, and only with the CHAT's right
         return SW.OK
 
 

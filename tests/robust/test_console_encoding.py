@@ -18,7 +18,7 @@ import pytest
 from cardkit.sim.personas import get_persona
 
 ROOT = Path(__file__).resolve().parents[2]
-CARDKIT = [sys.executable, "-c", "from cli.main import main; main()"]
+CARDKIT = [sys.executable, "-c", "from cardkit_cli.main import main; main()"]
 
 
 def _run(encoding: str, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -35,7 +35,7 @@ def test_cp1258_read_sim_is_readable_and_exact():
     holder = get_persona("default").holder
     assert holder.full_name in text  # "Nguyễn Văn An": ê + combining tilde on cp1258
     assert holder.place_of_residence in text
-    assert "GENUINE" in text
+    assert "VERIFIED" in text
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "cp437"])
@@ -43,7 +43,7 @@ def test_other_consoles_get_a_transliterated_report(encoding):
     r = _run(encoding, "read", "--sim")
     assert r.returncode == 0, r.stderr
     text = r.stdout.decode(encoding)
-    assert "GENUINE" in text and "Nguy" in text
+    assert "VERIFIED" in text and "Nguy" in text
     assert "Nguy?n" not in text  # a base letter at least, never a question mark
 
 
@@ -52,7 +52,7 @@ def test_json_on_any_console_keeps_the_data_exact(encoding):
     r = _run(encoding, "read", "--sim", "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout.decode(encoding))
-    assert report["holder"]["full_name"] == get_persona("default").holder.full_name
+    assert report["identity"]["full_name"] == get_persona("default").holder.full_name
 
 
 def test_errors_on_a_cp1258_console_are_one_line():

@@ -13,7 +13,7 @@ from cardkit.errors import ParseError
 from cardkit.icao.chip_auth import domain_params_of
 from cardkit.lds.dg14 import parse_dg14
 from cardkit.sim.personas import get_persona
-from cli.main import cli
+from cardkit_cli.main import cli
 from tests.robust.hostile import dg14_with_ca_params, explicit_ec_params_der, temporary_persona
 
 BAD_CURVES = {

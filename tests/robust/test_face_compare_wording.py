@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cardkit.biometrics.face import available, load_calibration
-from cli.face import face_group
+from cardkit_cli.face import face_group
 from tests.conftest import need
 
 

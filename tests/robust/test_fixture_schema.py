@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from cardkit.errors import FixtureError
-from cardkit.fixtures import load_fixture
-from cli.main import cli
+from cardkit.transport.fixtures import load_fixture
+from cardkit_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = json.loads((ROOT / "fixtures" / "default-bac.json").read_text("utf-8"))

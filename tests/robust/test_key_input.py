@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cardkit.errors import InputError
 from cardkit.lds.dates import DateKind, parse_date
 from cardkit.lds.keys import CanKey, MrzKey
-from cli.main import cli
+from cardkit_cli.main import cli
 
 FULLWIDTH = "００１０９３０００００１"  # what a Japanese/Chinese IME types
 ARABIC_INDIC = "٠٠١٠٩٣٠٠٠٠٠١"

@@ -14,7 +14,7 @@ from cardkit.lds import tlv
 from cardkit.lds.dg2 import parse_dg2
 from cardkit.lds.dg13 import encode_dg13, parse_dg13
 from cardkit.sim.personas import dg13_fields, get_persona
-from cli.main import cli
+from cardkit_cli.main import cli
 from tests.robust.hostile import temporary_persona
 
 
@@ -62,7 +62,7 @@ def _read_json(name: str, *args: str, **files: bytes):  # type: ignore[no-untype
 def test_read_shows_vietnamese_fields_of_a_container_dg13():
     r = _read_json("robust-dg13-container", "--json", DG13=_container_with_version())
     assert r.exit_code == 0, r.output
-    holder = json.loads(r.stdout)["holder"]
+    holder = json.loads(r.stdout)["identity"]
     assert holder["full_name"] == get_persona("default").holder.full_name
     assert holder["place_of_residence"] == get_persona("default").holder.place_of_residence
 

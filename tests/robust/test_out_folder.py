@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from cardkit.dump import load_dump
 from cardkit.sim.personas import get_persona
-from cli.main import cli
+from cardkit_cli.main import cli
 from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ def test_read_only_file_system_refused_before_reading(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
     script = (f"mount -t tmpfs -o ro,size=1m none {ro} && "
-              f"exec {sys.executable} -m cli.main read --sim --out {ro}/dump")
+              f"exec {sys.executable} -m cardkit_cli.main read --sim --out {ro}/dump")
     r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     if "mount:" in r.stderr:

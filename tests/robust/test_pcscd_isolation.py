@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from cardkit.transport import pcscd_harness as ph
+from cardkit.sim import pcscd_harness as ph
 from cardkit.transport.pcsc import SCARD_STATE_PRESENT, reader_state
 from tests.conftest import need
 
@@ -24,11 +24,11 @@ def test_vpcd_ports_live_in_a_private_network_namespace(pcscd_vpcd):
 def test_two_pcscds_with_the_same_ports_do_not_meet(pcscd_vpcd):
     need(pcscd_vpcd.mode == "private" and pcscd_vpcd.netns is not None,
          "needs root and iproute2 for a private network namespace")
-    saved = dict(ph._NETNS_OF_PORT)
+    saved = dict(ph.wire.NETNS_OF_PORT)
     workdir = Path(tempfile.mkdtemp(prefix="cardkit-pcscd-twin-"))
     twin = ph._launch_private(workdir, ph.reader_conf(pcscd_vpcd.channels), pcscd_vpcd.channels)
-    ph._NETNS_OF_PORT.clear()
-    ph._NETNS_OF_PORT.update(saved)  # our card sides keep going to the session's pcscd
+    ph.wire.NETNS_OF_PORT.clear()
+    ph.wire.NETNS_OF_PORT.update(saved)  # our card sides keep going to the session's pcscd
     try:
         assert twin.netns is not None and twin.netns != pcscd_vpcd.netns
         assert twin.ports == pcscd_vpcd.ports  # the very same port numbers, both listening
@@ -40,6 +40,6 @@ def test_two_pcscds_with_the_same_ports_do_not_meet(pcscd_vpcd):
                 assert not reader_state(reader)[0] & SCARD_STATE_PRESENT  # the twin sees none
     finally:
         twin.stop()
-        ph._NETNS_OF_PORT.clear()
-        ph._NETNS_OF_PORT.update(saved)
+        ph.wire.NETNS_OF_PORT.clear()
+        ph.wire.NETNS_OF_PORT.update(saved)
     assert pcscd_vpcd.wait_card(pcscd_vpcd.readers[0], False)

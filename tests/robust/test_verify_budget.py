@@ -6,29 +6,34 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from cardkit.errors import ParseError
 from cardkit.results import CheckState
+from cardkit.security.passive import verify_passive
+from cardkit.security.trust import TrustStore
 from cardkit.sim.personas import get_persona
-from cardkit.verify import load_trust_choice, passive_check
+from cardkit.sim.pki import sim_trust_paths
+from cardkit.verify import passive_within_budget
+
+TRUST = TrustStore.from_paths(sim_trust_paths())
 
 
 def test_past_the_budget_everything_is_unverifiable():
     files = dict(get_persona("default").files)
-    trust = load_trust_choice(None, sim_default=True)
     t0 = time.monotonic()
-    check, result = passive_check(files, trust, budget=1e-6)
+    result = passive_within_budget(lambda: verify_passive(files, trust=TRUST), budget=1e-6)
     assert time.monotonic() - t0 < 1.0
-    assert check.state == CheckState.UNVERIFIABLE and "did not finish" in check.reason
+    assert result.overall.state == CheckState.UNVERIFIABLE
+    assert "did not finish" in result.overall.reason
     assert result.authenticated_dgs == []
-    assert passive_check(files, trust)[0].state == CheckState.VALID  # the default budget
+    result.summary_line()
+    result.to_dict()
+    ok = passive_within_budget(lambda: verify_passive(files, trust=TRUST))  # default budget
+    assert ok.overall.state == CheckState.VALID
 
 
 def test_errors_still_reach_the_caller():
     files = {**get_persona("default").files, "SOD": b"\x77\x03\x30\x01\x00"}
-    trust = load_trust_choice(None, sim_default=True)
-    try:
-        passive_check(files, trust)
-    except ParseError:
-        pass
-    else:
-        raise AssertionError("a malformed SOD must stay a ParseError")
+    with pytest.raises(ParseError):
+        passive_within_budget(lambda: verify_passive(files, trust=TRUST))

@@ -8,7 +8,7 @@ Preferred: an isolated instance — `unshare -m -n` + tmpfs on /run/pcscd + `pcs
 own mount namespace (its socket) and its own network namespace (its vpcd TCP ports, on a loopback
 nobody else sees), so it never disturbs the machine's own pcscd and parallel test runs cannot
 meet, whatever ports they pick. A card side must then create its socket inside that network
-namespace: `connect_vpcd()` does for the harness's ports (a helper thread setns()es into
+namespace: `vpcd_wire.connect()` does for the harness's ports (a helper thread setns()es into
 `/proc/PID/ns/net` first); subprocesses learn namespace and ports from `$CARDKIT_VPCD_NETNS`
 in `.env`.
 Without the rights for a network namespace the harness falls back to the shared one (random
@@ -33,7 +33,6 @@ import os
 import select
 import shutil
 import socket
-import struct
 import subprocess
 import tempfile
 import threading
@@ -43,13 +42,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ReaderError
+from . import vpcd_wire as wire
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
 SYSTEM_READER_CONF_DIR = Path("/etc/reader.conf.d")
 ENV_VAR = "PCSCLITE_CSOCK_NAME"
-NETNS_VAR = "CARDKIT_VPCD_NETNS"  # /proc/PID/ns/net of the private pcscd: where vpcd listens
-CLONE_NEWNET = 0x40000000
+NETNS_VAR = wire.NETNS_VAR
 VPCD_SLOTS = 2  # vpcd exposes two readers per channel: "<name> 00 00" (port) and "00 01" (port+1)
 READY_TIMEOUT = 5.0
 
@@ -188,62 +187,6 @@ def _netns_possible() -> bool:
             and os.environ.get("CARDKIT_PCSCD_NO_NETNS") != "1")
 
 
-def _in_netns(netns: Path, work: Callable[[], socket.socket]) -> socket.socket:
-    """Run `work` (which makes a socket) in a helper thread that joined the network namespace
-    `netns` with setns(2) — namespaces are per thread on Linux, and a socket stays in the
-    namespace it was created in. (`os.setns` needs Python 3.12; ctypes works on 3.11.)"""
-    import ctypes
-
-    result: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            fd = os.open(netns, os.O_RDONLY)
-            try:
-                if libc.setns(fd, CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, f"setns({netns}): {os.strerror(err)}")
-            finally:
-                os.close(fd)
-            result["sock"] = work()
-        except BaseException as exc:  # noqa: BLE001 — handed to the caller's thread
-            result["error"] = exc
-
-    t = threading.Thread(target=run, name="vpcd-netns-connect", daemon=True)
-    t.start()
-    t.join()
-    if "error" in result:
-        raise result["error"]  # type: ignore[misc]
-    return result["sock"]  # type: ignore[return-value]
-
-
-_NETNS_OF_PORT: dict[int, Path] = {}  # vpcd ports of private pcscds started by this process
-
-
-def netns_spec(netns: Path, ports: list[int]) -> str:
-    """`$CARDKIT_VPCD_NETNS` value: the namespace and the vpcd ports that live there."""
-    return f"{netns}:{','.join(str(p) for p in ports)}"
-
-
-def _netns_for(port: int) -> Path | None:
-    if port in _NETNS_OF_PORT:
-        return _NETNS_OF_PORT[port]
-    spec = os.environ.get(NETNS_VAR, "")
-    path, _, ports = spec.rpartition(":")
-    if path and str(port) in ports.split(","):
-        return Path(path)
-    return None
-
-
-def connect_vpcd(host: str, port: int, timeout: float) -> socket.socket:
-    """A TCP connection to vpcd, made inside the private pcscd's network namespace when `port`
-    is one of its vpcd ports (started by this process, or named by `$CARDKIT_VPCD_NETNS` in a
-    subprocess), else in this process's own namespace."""
-    netns = _netns_for(port)
-    if netns is None:
-        return socket.create_connection((host, port), timeout=timeout)
-    return _in_netns(netns, lambda: socket.create_connection((host, port), timeout=timeout))
 
 
 def _port_free(port: int) -> bool:
@@ -318,7 +261,7 @@ class PcscdHarness:
         env = {**os.environ, ENV_VAR: str(self.socket_path)}
         env.pop(NETNS_VAR, None)
         if self.netns is not None:
-            env[NETNS_VAR] = netns_spec(self.netns, self.ports)
+            env[NETNS_VAR] = wire.netns_spec(self.netns, self.ports)
         return env
 
     @property
@@ -329,7 +272,7 @@ class PcscdHarness:
     def wait_card(reader: str, present: bool = True, timeout: float = 3.0) -> bool:
         """Wait until pcscd shows a card on `reader` (or none, `present=False`); pcscd polls vpcd
         every ~400 ms, so a card side that just connected or closed is seen only then."""
-        from .pcsc import SCARD_STATE_PRESENT, reader_state
+        from ..transport.pcsc import SCARD_STATE_PRESENT, reader_state
 
         deadline = time.monotonic() + timeout
         while True:
@@ -369,9 +312,13 @@ class PcscdHarness:
         return h
 
     def activate(self) -> None:
-        """Point this process's PC/SC client (the stable link) at this pcscd, and check it took."""
+        """Point this process's PC/SC client (the stable link) at this pcscd, and check it took;
+        subprocesses started from now on (`sim serve` …) find its vpcd ports' namespace in
+        `$CARDKIT_VPCD_NETNS` (only those ports: other connections are unaffected)."""
         point_client(self.socket_path)
-        from .pcsc import list_readers
+        if self.netns is not None:
+            os.environ[NETNS_VAR] = wire.netns_spec(self.netns, self.ports)
+        from ..transport.pcsc import list_readers
 
         try:
             seen = list_readers()
@@ -436,8 +383,11 @@ class PcscdHarness:
 
     def stop(self) -> None:
         for port in self.ports:
-            if self.netns is not None and _NETNS_OF_PORT.get(port) == self.netns:
-                del _NETNS_OF_PORT[port]
+            if self.netns is not None and wire.NETNS_OF_PORT.get(port) == self.netns:
+                del wire.NETNS_OF_PORT[port]
+        if self.netns is not None and os.environ.get(NETNS_VAR, "").startswith(
+                f"{self.netns}:"):
+            del os.environ[NETNS_VAR]
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -483,7 +433,7 @@ def _launch_private(workdir: Path, conf_text: str, chans: list[VpcdChannel]) -> 
             h.stop()
             continue
         if h.netns is not None:
-            _NETNS_OF_PORT.update(dict.fromkeys(h.ports, h.netns))
+            wire.NETNS_OF_PORT.update(dict.fromkeys(h.ports, h.netns))
         return h
     shutil.rmtree(workdir, ignore_errors=True)
     raise ReaderError("; ".join(errors))
@@ -492,41 +442,13 @@ def _launch_private(workdir: Path, conf_text: str, chans: list[VpcdChannel]) -> 
 # --- a minimal card side --------------------------------------------------------------------------
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("vpcd closed the connection")
-        buf += chunk
-    _quickack(sock)
-    return bytes(buf)
-
-
-def _quickack(sock: socket.socket) -> None:
-    """Re-arm TCP_QUICKACK after every recv: vpcd writes length and APDU separately without
-    TCP_NODELAY, so a delayed ACK would cost ~40 ms per APDU (Linux only)."""
-    quickack = getattr(socket, "TCP_QUICKACK", None)
-    if quickack is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
-
-
 def vpcd_connect(port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> socket.socket:
     """Connect a card side to vpcd (the reader now holds a card)."""
-    sock = connect_vpcd(host, port, timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    _quickack(sock)
-    return sock
+    return wire.connect(host, port, timeout)
 
 
-def vpcd_recv(sock: socket.socket) -> bytes:
-    (n,) = struct.unpack(">H", _recv_exact(sock, 2))
-    return _recv_exact(sock, n) if n else b""
-
-
-def vpcd_send(sock: socket.socket, payload: bytes) -> None:
-    sock.sendall(struct.pack(">H", len(payload)) + payload)
+vpcd_recv = wire.recv_message
+vpcd_send = wire.send
 
 
 @dataclass
