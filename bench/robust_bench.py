@@ -10,6 +10,7 @@ GNU time: wall seconds and the child's maximum resident set size. Prints a Markd
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -148,10 +149,9 @@ def run_case(setup: str, args: list[str], env: dict[str, str]) -> tuple[int, str
     elif "compare" in args:
         said = " ".join(lines[:2])
     else:
-        verdicts = [ln.strip() for ln in lines if ln.strip().startswith(
-            ("GENUINE", "NOT GENUINE", "CANNOT CONFIRM", "NOT VALID", "Passive"))]
+        verdicts = [ln.strip() for ln in lines if re.match(r"^[A-Z][A-Z ]+( —|:)", ln.strip())]
         said = verdicts[-1] if verdicts else (lines[-1] if lines else "")
-        warn = [ln for ln in lines if ln.startswith("Warning")]
+        warn = [ln for ln in lines if ln.startswith("Warning") and "TEST" not in ln]
         said += (" [" + warn[0].split(None, 1)[1] + "]") if warn else ""
     return r.returncode, said, float(seconds), int(rss)
 
