@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cardkit.errors import InputError
-from cardkit.verify import CardSource, verify_card
+from cardkit.verify import CardSource, Probes, verify_card
 
 from .common import _, handle_errors, lang_option
+from .finger import finger_options, finger_probe
 from .read import choose_policy, finish
 
 
@@ -42,17 +44,21 @@ def _parse_at(value: str | None) -> dt.datetime | None:
               help="Use only --trust: not the local trust directory, not the bundled list.")
 @click.option("--verbose", is_flag=True, help="Show technical details.")
 @lang_option
+@finger_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
 def inspect_cmd(folder: Path, trust_paths: tuple[str, ...], crl_paths: tuple[str, ...],
                 at: str | None, policy: str | None, allow_unverifiable: bool,
-                no_default_trust: bool, verbose: bool, as_json: bool) -> None:
-    """Verify a dump folder (COM.bin, SOD.bin, DG1.bin ...)."""
+                no_default_trust: bool, verbose: bool, as_json: bool, **finger_opts: Any) -> None:
+    """Verify a dump folder (COM.bin, SOD.bin, DG1.bin ...); with --finger, also match the
+    live finger against the dump's DG3 fingers (required by the policy then)."""
     when = _parse_at(at)
-    pol = choose_policy({"policy": policy, "allow_unverifiable": allow_unverifiable},
-                        "inspect-only")
+    finger = finger_probe(finger_opts)
+    pol = choose_policy({"policy": policy, "allow_unverifiable": allow_unverifiable,
+                         "finger_required": finger is not None}, "inspect-only")
     result = verify_card(CardSource.from_dump(folder), policy=pol, trust=list(trust_paths) or None,
-                         crls=crl_paths, at=when, default_trust=not no_default_trust)
+                         crls=crl_paths, at=when, default_trust=not no_default_trust,
+                         probes=Probes(finger=finger))
     finish(result, json_out=as_json, verbose=verbose)
 
 

@@ -26,6 +26,7 @@ def _register() -> None:
     from .doctor import doctor
     from .eac import eac_group
     from .face import face_group
+    from .finger import finger_group
     from .fixtures import fixtures_group
     from .inspect import inspect_cmd
     from .log import log_group
@@ -38,7 +39,8 @@ def _register() -> None:
     from .verify import verify_cmd
 
     for command in (read_cmd, verify_cmd, inspect_cmd, readers, doctor, trust_group, sim,
-                    face_group, fixtures_group, eac_group, qr_cmd, log_group, serve_cmd):
+                    face_group, finger_group, fixtures_group, eac_group, qr_cmd, log_group,
+                    serve_cmd):
         cli.add_command(command)
 
 
