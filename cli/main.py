@@ -49,6 +49,9 @@ _register()
 
 
 def main() -> None:
+    from .common import safe_console
+
+    safe_console()
     cli(prog_name="cardkit")
 
 
