@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import InputError
+from .i18n import N_
 from .lds import files as lds_files
 from .private_files import private_dir, write_private
 
@@ -38,7 +39,8 @@ def load_dump(folder: str | Path) -> dict[str, bytes]:
     """Read every known LDS file present in `folder`; names are case-insensitive."""
     path = Path(folder)
     if not path.is_dir():
-        raise InputError(f"{path}: not a folder (expected a dump written by `cardkit read --out`)")
+        raise InputError(N_("{path}: not a folder (expected a dump written by `cardkit read "
+                            "--out`)"), path=str(path))
     by_lower = _known_names()
     out: dict[str, bytes] = {}
     for entry in sorted(path.iterdir()):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import BiometricError, InputError
+from ...i18n import N_
 from .image import ImageInput, as_rgb, load_image
 
 DEFAULT_FRAMES = 10
@@ -59,7 +60,7 @@ class Probe:
         """A video file (camera substitute): `frames` frames spread over the whole video."""
         p = Path(path)
         if not p.is_file():
-            raise InputError(f"Video file not found: {p}")
+            raise InputError(N_("Video file not found: {file}"), file=str(p))
         return cls(ProbeKind.VIDEO, p.name, path=str(p), frames=_bounded(frames))
 
     def iter_frames(self) -> Iterator[tuple[int, np.ndarray]]:
@@ -94,8 +95,8 @@ def _camera_frames(probe: Probe) -> Iterator[tuple[int, np.ndarray]]:
     cap = cv2.VideoCapture(probe.device)
     try:
         if not cap.isOpened():
-            raise BiometricError(f"{probe.label.capitalize()} cannot be opened — check it is "
-                                 "connected and not used by another program")
+            raise BiometricError(N_("Camera {device} cannot be opened — check it is connected "
+                                    "and not used by another program"), device=probe.device)
         got = 0
         for n in range(probe.warmup + probe.frames):
             ok, frame = cap.read()
@@ -105,8 +106,8 @@ def _camera_frames(probe: Probe) -> Iterator[tuple[int, np.ndarray]]:
                 got += 1
                 yield n, _to_rgb(frame)
         if got == 0:
-            raise BiometricError(f"{probe.label.capitalize()} gives no picture — check the "
-                                 "cable and the lens cover")
+            raise BiometricError(N_("Camera {device} gives no picture — check the cable and the "
+                                    "lens cover"), device=probe.device)
     finally:
         cap.release()
 

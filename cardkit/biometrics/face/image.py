@@ -14,11 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputError
+from ...i18n import N_, Message
 
 MAX_PIXELS = 40_000_000  # bigger than any camera frame or chip portrait; stops decompression bombs
 MIN_SIDE = 32
 
 ImageInput = bytes | bytearray | memoryview | str | Path | np.ndarray
+
+
+IMAGE_KINDS = (N_("image"), N_("photo"), N_("camera frame"), N_("chip portrait"))
 
 
 def load_image(source: ImageInput, what: str = "image") -> np.ndarray:
@@ -30,11 +34,12 @@ def load_image(source: ImageInput, what: str = "image") -> np.ndarray:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"Cannot read {what} file {path.name}: {exc.strerror}") from None
+            raise InputError(N_("Cannot read the {what} file {file}: {error}"), what=Message(what),
+                             file=path.name, error=exc.strerror) from None
     else:
         data = bytes(source)
     if not data:
-        raise InputError(f"The {what} is empty")
+        raise InputError(N_("The {what} is empty"), what=Message(what))
     return as_rgb(_decode(data, what), what)
 
 
@@ -125,12 +130,14 @@ def _decode(data: bytes, what: str) -> np.ndarray:
     except Exception:  # noqa: BLE001 - Pillow failed; try OpenCV (other JPEG 2000 codestreams)
         pass
     if declared is None or data[:2] == b"\xff\xd8":  # unknown size, or a JPEG Pillow refused
-        raise InputError(f"The {what} cannot be decoded (JPEG, JPEG 2000 or PNG expected)")
+        raise InputError(N_("The {what} cannot be decoded (JPEG, JPEG 2000 or PNG expected)"),
+                         what=Message(what))
     import cv2
 
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if arr is None or not arr.size:
-        raise InputError(f"The {what} cannot be decoded (JPEG, JPEG 2000 or PNG expected)")
+        raise InputError(N_("The {what} cannot be decoded (JPEG, JPEG 2000 or PNG expected)"),
+                         what=Message(what))
     return np.ascontiguousarray(arr[:, :, ::-1])
 
 
@@ -150,9 +157,11 @@ def as_rgb(arr: np.ndarray, what: str = "image") -> np.ndarray:
         a = np.clip(a, 0, 255).astype(np.uint8)
     h, w = a.shape[:2]
     if min(h, w) < MIN_SIDE:
-        raise InputError(f"The {what} is too small ({w}×{h} pixels)")
+        raise InputError(N_("The {what} is too small ({size} pixels)"), what=Message(what),
+                         size=f"{w}×{h}")
     if h * w > MAX_PIXELS:
-        raise InputError(f"The {what} is too large ({w}×{h} pixels)")
+        raise InputError(N_("The {what} is too large ({size} pixels)"), what=Message(what),
+                         size=f"{w}×{h}")
     return np.ascontiguousarray(a)
 
 
