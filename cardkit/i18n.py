@@ -85,7 +85,10 @@ def load_catalogue(lang: str) -> dict[str, str]:
 
 def translator(lang: str | None) -> Gettext:
     """A gettext function for `lang` ("vi", "en"); unknown text falls back to English."""
-    table = load_catalogue(normalise(lang) or DEFAULT_LANGUAGE)
+    code = normalise(lang) or DEFAULT_LANGUAGE
+    if code == "en":  # the msgids are the English text: nothing to read
+        return _identity
+    table = load_catalogue(code)
 
     def gettext(msgid: str) -> str:
         return table.get(msgid) or msgid
