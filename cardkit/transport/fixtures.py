@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FixtureError
+from ..i18n import N_
 from ..private_files import write_private
 from ..rand import Draw
 from .base import TransportInfo
@@ -116,19 +117,22 @@ def load_fixture(path: str | Path) -> Fixture:
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise FixtureError(f"fixture {p}: cannot open ({exc.strerror})") from None
+        raise FixtureError(N_("fixture {file}: cannot open ({error})"), file=str(p),
+                           error=exc.strerror) from None
     if size > MAX_FIXTURE_BYTES:
         raise FixtureError(f"fixture {p}: {size} bytes is too large")
     try:
         doc = json.loads(p.read_text("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FixtureError(f"fixture {p}: not valid JSON ({exc})") from None
+        raise FixtureError(N_("fixture {file}: not valid JSON ({error})"), file=str(p),
+                           error=str(exc)) from None
     except RecursionError:
         raise FixtureError(f"fixture {p}: JSON nested too deeply") from None
     except OSError as exc:
-        raise FixtureError(f"fixture {p}: cannot read ({exc.strerror})") from None
+        raise FixtureError(N_("fixture {file}: cannot read ({error})"), file=str(p),
+                           error=exc.strerror) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise FixtureError(f"fixture {p}: not a {FORMAT} file")
+        raise FixtureError(N_("fixture {file}: not a {format} file"), file=str(p), format=FORMAT)
     if doc.get("version") != VERSION:
         raise FixtureError(
             f"fixture {p}: version {doc.get('version')!r} not supported (this cardkit reads {VERSION})"
