@@ -30,6 +30,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/read_bench.py
 	$(BIN)/python bench/pa_bench.py
+	$(BIN)/python bench/batch_bench.py
 	$(BIN)/python bench/eac_bench.py
 	$(BIN)/python bench/face_bench.py
 

@@ -5,6 +5,7 @@ Used by `cardkit inspect DIR` and by server-side verification of dumps uploaded 
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from .errors import InputError
@@ -13,6 +14,7 @@ from .lds import files as lds_files
 MAX_FILE_SIZE = 4 * 1024 * 1024  # no LDS file comes close; refuse anything larger
 
 
+@cache
 def _known_names() -> dict[str, str]:
     """File names other tools use for the same files, lower-case → LDS name.
 
@@ -26,6 +28,15 @@ def _known_names() -> dict[str, str]:
         if f.dg_number is not None:
             names[f"datagroup{f.dg_number}.bin"] = name
     return names
+
+
+def is_dump(folder: str | Path) -> bool:
+    """True when `folder` directly holds at least one chip file (by any known name)."""
+    names = _known_names()
+    try:
+        return any(e.name.lower() in names and e.is_file() for e in Path(folder).iterdir())
+    except OSError:
+        return False
 
 
 def load_dump(folder: str | Path) -> dict[str, bytes]:
