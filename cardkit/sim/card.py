@@ -72,7 +72,8 @@ class Quirks:
     xx = max_le when `wrong_le_sw` is 0x6C00 and the command is plain); `extended_length`: False
     → extended APDUs answer 6700; `delay_ms`: per APDU; `remove_after`: the card leaves the
     field after answering that many APDUs; `corrupt_mac_after`: every SM response after that
-    many APDUs carries a flipped MAC bit.
+    many APDUs carries a flipped MAC bit; `sfi_sw`: READ BINARY by short EF identifier is not
+    supported and answers this status word (e.g. 0x6A86, or 0x6A82 as some chips do).
     """
 
     max_le: int = 65536
@@ -81,6 +82,7 @@ class Quirks:
     remove_after: int | None = None
     corrupt_mac_after: int | None = None
     wrong_le_sw: int = 0x6700
+    sfi_sw: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_le <= 65536:
@@ -411,6 +413,8 @@ def _read_binary(card: VirtualCard, cmd: Command) -> Reply:
             return Reply(sw=SW.WRONG_DATA)
         offset = int.from_bytes(do54.value, "big")
     elif cmd.p1 & 0x80:  # short EF identifier in P1, offset in P2
+        if card.quirks.sfi_sw is not None:
+            return Reply(sw=card.quirks.sfi_sw)
         if cmd.p1 & 0x60:
             return Reply(sw=0x6A86)
         name = card.file_by_sfi(cmd.p1 & 0x1F)
