@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +105,8 @@ def verify_dumps(folders: Sequence[str | Path], opts: BatchOptions = BatchOption
         for name in names:
             yield verifier(name)
         return
+    from concurrent.futures import ProcessPoolExecutor  # only when a pool is wanted
+
     chunk = max(1, min(16, len(names) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                              initargs=(opts,)) as pool:
