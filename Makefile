@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 
 demo: install
 	$(BIN)/cardkit read --sim default
+	$(BIN)/cardkit read --fixture fixtures/default-bac.json --trust sim-test
 
 test: install
 	$(BIN)/ruff check cardkit cli tests bench scripts

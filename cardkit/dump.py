@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .lds import files as lds_files
+from .private_files import private_dir, write_private
 
 MAX_FILE_SIZE = 4 * 1024 * 1024  # no LDS file comes close; refuse anything larger
 
@@ -61,14 +62,7 @@ def load_dump(folder: str | Path) -> dict[str, bytes]:
 
 
 def save_dump(folder: str | Path, files: dict[str, bytes]) -> list[Path]:
-    """Write each file as NAME.bin, exactly as read. Returns the paths written."""
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in files.items():
-        target = path / f"{name}.bin"
-        tmp = target.with_suffix(".bin.part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-        written.append(target)
-    return written
+    """Write each file as NAME.bin, exactly as read (personal data: 0600 files in a 0700
+    folder). Returns the paths written."""
+    path = private_dir(folder)
+    return [write_private(path / f"{name}.bin", data) for name, data in files.items()]

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FixtureError
+from .private_files import write_private
 from .rand import Draw
 from .transport.base import TransportInfo
 
@@ -69,11 +70,8 @@ class Fixture:
         }
 
     def save(self, path: str | Path) -> None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".part")
-        tmp.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n", "utf-8")
-        tmp.replace(target)
+        """Write the fixture (it may come from a real person's card: 0600 file, 0700 folder)."""
+        write_private(path, json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
 
 
 def _hex(value: Any, where: str) -> bytes:

@@ -90,8 +90,10 @@ def read_card(
     if chip_checks:
         # AA first: a failed CA ends the secure-messaging session, which would then hide
         # AA's own verdict behind a session error.
-        active_auth = _active_auth(session, got, rng)
-        chip_auth = _chip_auth(session, got, rng)
+        active_auth = _active_auth(session, got, outcome.skipped,
+                                   files is None or "DG15" in files, rng)
+        chip_auth = _chip_auth(session, got, outcome.skipped,
+                               files is None or "DG14" in files, rng)
     draws = list(getattr(rng, "draws", []))
     return CardRead(
         files=got,
@@ -105,22 +107,56 @@ def read_card(
     )
 
 
-def _chip_auth(session: object, files: dict[str, bytes], rng: RandomSource) -> CheckResult:
-    dg14 = files.get("DG14")
-    if dg14 is None:
-        return CheckResult("chip_auth", CheckState.NOT_SUPPORTED, "no DG14 on the chip")
+def _chip_key_file(name: str, protocol: str, files: dict[str, bytes],
+                   skipped: dict[str, str], requested: bool) -> tuple[bytes | None, CheckResult | None]:
+    """The DG14/DG15 to take a chip key from — only when EF.SOD lists it with a matching hash.
+
+    Returns (file, None) when usable, else (None, the verdict): a key the issuer did not sign is
+    a clone's own key (invalid); a listed file the chip withholds is a clone's dodge (invalid).
+    """
+    from .security.passive import covered_by_sod, sod_listed
+
+    check = "chip_auth" if name == "DG14" else "active_auth"
+    data = files.get(name)
+    if data is None:
+        if int(name[2:]) in (sod_listed(files) or ()):
+            if name in skipped or requested:
+                why = skipped.get(name, "not given")
+                return None, CheckResult(
+                    check, CheckState.INVALID,
+                    f"EF.SOD lists {name} ({protocol} key) but the chip did not give it ({why})")
+            return None, CheckResult(check, CheckState.NOT_PERFORMED, f"{name} not read")
+        return None, CheckResult(check, CheckState.NOT_SUPPORTED, f"no {name} on the chip")
+    ok, why = covered_by_sod(files, name)
+    if not ok:
+        return None, CheckResult(
+            check, CheckState.INVALID,
+            f"the chip's {protocol} key ({name}) is not covered by the issuer's signature ({why})",
+            {"key_covered_by_sod": False})
+    return data, None
+
+
+def _chip_auth(session: object, files: dict[str, bytes], skipped: dict[str, str],
+               requested: bool, rng: RandomSource) -> CheckResult:
+    dg14, verdict = _chip_key_file("DG14", "Chip Authentication", files, skipped, requested)
+    if verdict is not None:
+        return verdict
     from .icao.chip_auth import chip_authenticate
 
     return _guarded("chip_auth", lambda: chip_authenticate(session, dg14, rng))
 
 
-def _active_auth(session: object, files: dict[str, bytes], rng: RandomSource) -> CheckResult:
-    dg15 = files.get("DG15")
-    if dg15 is None:
-        return CheckResult("active_auth", CheckState.NOT_SUPPORTED, "no DG15 on the chip")
+def _active_auth(session: object, files: dict[str, bytes], skipped: dict[str, str],
+                 requested: bool, rng: RandomSource) -> CheckResult:
+    dg15, verdict = _chip_key_file("DG15", "Active Authentication", files, skipped, requested)
+    if verdict is not None:
+        return verdict
     from .icao.active_auth import active_authenticate
+    from .security.passive import covered_by_sod
 
-    return _guarded("active_auth", lambda: active_authenticate(session, dg15, files.get("DG14"), rng))
+    # DG14 may name the ECDSA hash: only a DG14 the issuer signed may choose it
+    dg14 = files.get("DG14") if covered_by_sod(files, "DG14")[0] else None
+    return _guarded("active_auth", lambda: active_authenticate(session, dg15, dg14, rng))
 
 
 def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:

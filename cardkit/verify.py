@@ -24,21 +24,35 @@ class TrustChoice:
     label: str
 
 
+SIM_TEST_TRUST = "sim-test"  # `--trust sim-test`: the user names the virtual card's TEST CSCA
+SIM_TEST_LABEL = "cardkit virtual card TEST CSCA (not a real state)"
+
+
 def load_trust_choice(
     trust: Sequence[str | Path] | None, *, sim_default: bool = False, use_local: bool = True
 ) -> TrustChoice:
-    """--trust paths if given; else the virtual card's test CSCA for the virtual card and its
-    recordings; else the local trust directory (`cardkit trust import`) when it holds CSCAs."""
+    """Where the CSCAs come from — only ever from the user, never from the card, fixture or dump.
+
+    `trust`: paths the user gave (`--trust`), where the keyword `sim-test` names the virtual
+    card's TEST CSCA (its private keys ship with cardkit: never a real state). `sim_default`:
+    the user chose the in-process virtual card (`--sim`), whose TEST CSCA is then trusted. Else
+    the local trust directory (`cardkit trust import`) when it holds CSCAs; else none."""
     from .security.trust import TrustStore, default_trust_dir
+    from .sim.pki import sim_trust_paths
 
     if trust:
-        store = TrustStore.from_paths(list(trust))
-        return TrustChoice(store, ", ".join(str(t) for t in trust))
+        paths: list[str | Path] = []
+        labels = []
+        for t in trust:
+            if str(t) == SIM_TEST_TRUST:
+                paths += sim_trust_paths()
+                labels.append(SIM_TEST_LABEL)
+            else:
+                paths.append(t)
+                labels.append(str(t))
+        return TrustChoice(TrustStore.from_paths(paths), ", ".join(labels))
     if sim_default:
-        from .sim.pki import sim_trust_paths
-
-        return TrustChoice(TrustStore.from_paths(sim_trust_paths()),
-                           "cardkit virtual card TEST CSCA (not a real state)")
+        return TrustChoice(TrustStore.from_paths(sim_trust_paths()), SIM_TEST_LABEL)
     local = default_trust_dir()
     if use_local and local.is_dir():
         store = TrustStore.load(local)

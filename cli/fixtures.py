@@ -30,7 +30,8 @@ def fixtures_group() -> None:
 @click.option("--description", default="", help="Free text stored in the fixture's metadata.")
 @click.option("--persona", default=None,
               help="The virtual-card persona behind the reader (for recordings through vpcd): marks "
-                   "the fixture synthetic, so it stores the key and replays trust the test CSCA.")
+                   "the fixture synthetic, so it stores the key. It never selects trust: replay "
+                   "with --trust sim-test.")
 @click.option("--store-key", is_flag=True,
               help="Store the access key in the fixture (always done for the virtual card; "
                    "never do it for a real person's card).")

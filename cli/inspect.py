@@ -50,8 +50,9 @@ def render(result: PassiveResult, trust_label: str) -> str:
 
 @click.command("inspect")
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True),
-              help="CSCA certificates: PEM/DER file, folder or master list (.ml). Repeatable.")
+@click.option("--trust", "trust_paths", multiple=True, metavar="PATH|sim-test",
+              help="CSCA certificates: PEM/DER file, folder or master list (.ml). Repeatable. "
+                   "`sim-test` = the virtual card's TEST CSCA (never a real state).")
 @click.option("--crl", "crl_paths", multiple=True, type=click.Path(exists=True),
               help="CRL file (DER/PEM) or folder of CRLs. Repeatable.")
 @click.option("--at", "at", default=None, help="Verify as of this date/time (ISO 8601).")

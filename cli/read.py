@@ -12,6 +12,7 @@ import click
 from cardkit.document import Document, parse_document
 from cardkit.dump import save_dump
 from cardkit.errors import ExitCode
+from cardkit.private_files import write_private
 from cardkit.read import CardRead, read_card
 from cardkit.report import build_report, overall_verdict
 from cardkit.results import CheckResult, CheckState
@@ -57,8 +58,10 @@ class ReadRun:
 
 def verify_options(func: Any) -> Any:
     for option in reversed([
-        click.option("--trust", multiple=True, type=click.Path(exists=True),
-                     help="CSCA certificates: PEM/DER file, folder or master list (.ml); repeatable."),
+        click.option("--trust", multiple=True, metavar="PATH|sim-test",
+                     help="CSCA certificates: PEM/DER file, folder or master list (.ml); "
+                          "repeatable. `sim-test` = the virtual card's TEST CSCA (never a real "
+                          "state)."),
         click.option("--crl", multiple=True, type=click.Path(exists=True),
                      help="CRL file (DER/PEM); repeatable."),
         click.option("--allow-unverifiable", is_flag=True,
@@ -80,14 +83,15 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
     doc = parse_document(card.files)
     checks: list[CheckResult] = []
     extra: dict[str, Any] = {}
+    authenticated: list[int] | None = None
     if no_verify:
         checks.append(CheckResult("passive_auth", CheckState.NOT_PERFORMED, "--no-verify given"))
     else:
-        trust = load_trust_choice(
-            opts.get("trust"),
-            sim_default=src.kind == "sim" or bool(src.meta.get("persona")),
-        )
-        pa, _ = passive_check(card.files, trust, opts.get("crl") or ())
+        # Trust comes from the user only: --trust, the local store, or --sim in-process. A
+        # fixture's or dump's own claims ("persona": ...) never select a CSCA.
+        trust = load_trust_choice(opts.get("trust"), sim_default=src.kind == "sim")
+        pa, passive = passive_check(card.files, trust, opts.get("crl") or ())
+        authenticated = passive.authenticated_dgs
         checks += [pa, card.chip_auth, card.active_auth, card.chip_genuine]
     source = {
         "kind": src.kind,
@@ -98,31 +102,32 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
         "seconds": round(card.seconds, 3),
         **{k: v for k, v in src.meta.items() if k in ("persona", "seed", "recorded_at")},
     }
-    report = build_report(doc, source=source, checks=checks, skipped=card.skipped, extra=extra)
+    report = build_report(doc, source=source, checks=checks, skipped=card.skipped, extra=extra,
+                          authenticated=authenticated)
     run = ReadRun(src, card, doc, checks, report)
     report["verdict"] = overall_verdict(gating_checks(run)).to_dict()
     return run
 
 
 def write_out(out: Path, run: ReadRun) -> list[Path]:
-    """Raw files exactly as read, the portrait, and report.json."""
+    """Raw files exactly as read, the portrait, and report.json (0600 files, 0700 folder)."""
     import json
 
     written = save_dump(out, run.read.files)
     face = run.doc.portrait
     if face is not None:
-        target = out / ("face.jp2" if face.mime == "image/jp2" else "face.jpg")
-        target.write_bytes(face.image_bytes)
-        written.append(target)
-    report_path = out / "report.json"
-    report_path.write_text(json.dumps(run.report, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    written.append(report_path)
+        name = "face.jp2" if face.mime == "image/jp2" else "face.jpg"
+        written.append(write_private(out / name, face.image_bytes))
+    written.append(write_private(out / "report.json",
+                                 json.dumps(run.report, ensure_ascii=False, indent=2) + "\n"))
     return written
 
 
 def gating_checks(run: ReadRun) -> list[CheckResult]:
-    """The checks that decide the exit code (chip_auth/active_auth are folded into `chip`)."""
-    return [c for c in run.checks if c.name in ("passive_auth", "chip")]
+    """The checks that decide the exit code (chip_auth/active_auth are folded into `chip`);
+    the chip verdict first, so a clone's headline says CLONED OR FORGED CHIP."""
+    return sorted((c for c in run.checks if c.name in ("passive_auth", "chip")),
+                  key=lambda c: c.name != "chip")
 
 
 @click.command("read")
@@ -139,7 +144,7 @@ def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
     Examples:
       cardkit read --sim                      # the built-in virtual card, no reader needed
       cardkit read --id 001093000001 --dob 1993-01-05 --expiry 2033-01-05
-      cardkit read --fixture fixtures/default-bac.json --out dump/
+      cardkit read --fixture fixtures/default-bac.json --trust sim-test --out dump/
     """
     opts["json"] = json_out
     run = run_read(opts)

@@ -43,10 +43,18 @@ def render_summary(report: dict[str, Any]) -> str:
         value = holder.get(key)
         if value:
             lines.append(f"{label:<16}{value}")
+    unauth = report.get("unauthenticated")
+    if unauth:
+        lines.append(f"UNAUTHENTICATED {', '.join(unauth['data_groups'])}: {unauth['warning']}")
+        for key, label in _LABELS:
+            value = unauth.get("holder", {}).get(key)
+            if value:
+                lines.append(f"{'! ' + label:<18}{value}   [NOT AUTHENTICATED]")
     portrait = report.get("portrait")
     if portrait:
         lines.append(f"{'Portrait':<16}{portrait['mime']} {portrait['width']}×{portrait['height']}, "
-                     f"{portrait['bytes']} bytes")
+                     f"{portrait['bytes']} bytes"
+                     + ("" if portrait.get("authenticated", True) else "   [NOT AUTHENTICATED]"))
     src = report.get("source", {})
     files = ", ".join(report.get("files", {}))
     lines.append(f"{'Read':<16}{src.get('label', '')} via {src.get('access', '?').upper()}, "

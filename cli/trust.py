@@ -14,6 +14,7 @@ from cardkit.security.trust import (
     default_trust_dir,
     import_master_list,
     list_trust,
+    read_provenance,
 )
 
 from .common import echo_json, exit_with, handle_errors
@@ -31,21 +32,30 @@ def trust_group() -> None:
 @trust_group.command("import")
 @click.argument("master_list", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_DIR_OPTION
+@click.option("--allow-untrusted-signer", is_flag=True,
+              help="Import even when the list's signer does not chain to a known CSCA or to the "
+                   "pinned publisher of its country (recorded in the provenance).")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def import_cmd(master_list: Path, trust_dir: Path | None, as_json: bool) -> None:
-    """Check a CSCA master list's signature and store its CSCAs (e.g. the BSI German list)."""
-    rep = import_master_list(master_list, trust_dir)
+def import_cmd(master_list: Path, trust_dir: Path | None, allow_untrusted_signer: bool,
+               as_json: bool) -> None:
+    """Check a CSCA master list (signature, signer chain, pinned publisher) and store its CSCAs
+    (e.g. the BSI German list); provenance.json records what came from where."""
+    rep = import_master_list(master_list, trust_dir,
+                             allow_untrusted_signer=allow_untrusted_signer)
     if as_json:
         echo_json({**asdict(rep), "folder": str(rep.folder)})
         return
+    pin = {"valid": "pinned publisher confirmed",
+           "not_performed": "no pinned publisher for its country"}.get(rep.publisher,
+                                                                      "pinned publisher NOT confirmed")
     click.echo(f"Master list signed by {rep.signer} (signature valid; signer chain "
-               f"{rep.signer_chain})")
+               f"{rep.signer_chain}; {pin})")
     click.echo(f"Stored {rep.added} CSCA certificates ({rep.already_present} already present) "
                f"for {len(rep.countries)} countries in {rep.folder}")
-    if rep.signer_chain != "valid":
-        click.echo("warning: the master list signer is not issued by a CSCA in the list — check "
-                   "where the file came from", err=True)
+    if rep.override and (rep.signer_chain != "valid" or rep.publisher == "invalid"):
+        click.echo("warning: imported although the signer is not confirmed (--allow-untrusted-"
+                   "signer) — check where the file came from", err=True)
 
 
 @trust_group.command("add")
@@ -69,7 +79,7 @@ def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
     entries = list_trust(store)
     if as_json:
         echo_json({"folder": str(folder), "csca": [asdict(e) for e in entries],
-                   "crls": len(store.crls)})
+                   "crls": len(store.crls), "provenance": read_provenance(folder)["imports"]})
         return
     if not entries:
         click.echo(f"No CSCA certificates in {folder} (cardkit trust import FILE.ml)")
@@ -79,6 +89,10 @@ def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
         kind = "" if e.self_signed else "  [link]"
         click.echo(f"{e.country:<3} {e.not_before} → {e.not_after}  {e.subject}{kind}")
     click.echo(f"{len(entries)} CSCA certificates, {len(store.crls)} CRLs in {folder}")
+    for imp in read_provenance(folder)["imports"]:
+        click.echo(f"imported {imp.get('imported_at')}: {imp.get('file')} signed by "
+                   f"{imp.get('signer')} (publisher {imp.get('publisher', {}).get('state')}"
+                   f"{', OVERRIDE' if imp.get('override') else ''})")
 
 
 trust = trust_group  # the name the lead registers

@@ -53,10 +53,17 @@ def verify_cmd(face_photo: str | None, camera: str | None, face_video: str | Non
     opts["json"] = json_out
     run = run_read(opts)
     portrait = run.doc.portrait
+    portrait_authenticated = (run.report.get("portrait") or {}).get("authenticated", False)
     if portrait is None:
         face = None
         face_check_state = CheckState.NOT_PERFORMED
         face_reason = "no portrait on the chip (DG2 missing or unreadable)"
+    elif not portrait_authenticated and not opts.get("no_verify"):
+        # only an SOD-covered DG2 is the holder's portrait: a forger's face is never compared
+        face = None
+        face_check_state = CheckState.NOT_PERFORMED
+        face_reason = ("the chip portrait (DG2) is not covered by the issuer's signature: "
+                       "face not compared")
     else:
         face = match_portrait(portrait.image_bytes, probe, operating_point=operating_point)
         face_check_state, face_reason = face.state, face.reason

@@ -3,9 +3,9 @@
 `read_card_access(transport)` reads EF.CardAccess before any application is selected,
 `open_session(...)` authenticates (BAC, or PACE when `cardkit.icao.pace` is available and the
 chip offers it) and selects the eMRTD application, `read_lds(session)` reads EF.COM, EF.SOD and
-the data groups EF.COM lists; files the chip will not give are reported in `skipped`. DG3/DG4
-(fingerprints, iris) are not even asked for without Terminal Authentication: ICAO 9303-11 §7.1
-and BSI TR-03110 protect them by EAC, so the chip would refuse them.
+the data groups EF.COM or EF.SOD lists; files the chip will not give are reported in `skipped`.
+DG3/DG4 (fingerprints, iris) are not even asked for without Terminal Authentication: ICAO
+9303-11 §7.1 and BSI TR-03110 protect them by EAC, so the chip would refuse them.
 """
 
 from __future__ import annotations
@@ -156,6 +156,19 @@ def _com_data_groups(com: bytes) -> list[int]:
     return sorted({lds_files.TAG_TO_DG[b] for b in tags if b in lds_files.TAG_TO_DG})
 
 
+def _sod_data_groups(sod: bytes | None) -> set[int]:
+    """Data-group numbers EF.SOD lists (empty when there is no readable EF.SOD)."""
+    if not sod:
+        return set()
+    from ..lds.sod import parse_sod
+
+    try:
+        return set(parse_sod(sod).dg_hashes)
+    except ParseError as exc:
+        log.warning("EF.SOD is malformed (%s); reading the data groups EF.COM lists", exc)
+        return set()
+
+
 def _skip_reason(name: str, exc: StatusWordError) -> str:
     if isinstance(exc, SecurityStatusError):
         if name in EAC_FILES:
@@ -196,13 +209,15 @@ def read_lds(
         for name in wanted:
             lds_files.by_name(name)  # unknown names fail before any APDU
     com = read("COM") if wanted is None or "COM" in wanted else None
-    if wanted is None or "SOD" in wanted:
-        read("SOD")
+    sod = read("SOD") if wanted is None or "SOD" in wanted else None
     if wanted is None:
-        if com is not None:
-            dgs = [f"DG{n}" for n in _com_data_groups(com)]
-        else:  # no EF.COM: try the groups a CCCD carries
-            dgs = ["DG1", "DG2", "DG3", "DG13", "DG14", "DG15"]
+        # EF.COM is not signed: a chip may hide a data group from it (e.g. the DG14 of a clone
+        # that cannot do Chip Authentication). Read what EF.COM lists AND what EF.SOD lists.
+        listed = set(_com_data_groups(com)) if com is not None else set()
+        listed |= _sod_data_groups(sod)
+        if com is None and not listed:  # no EF.COM: try the groups a CCCD carries
+            listed = {1, 2, 3, 13, 14, 15}
+        dgs = [f"DG{n}" for n in sorted(listed)]
     else:
         dgs = [n for n in wanted if n not in ("COM", "SOD")]
     for name in dgs:

@@ -85,14 +85,12 @@ class PassiveResult:
             who = _cn(self.csca_subject) or "a trusted CSCA"
             country = f" ({self.country})" if self.country else ""
             dgs = ", ".join(f"DG{n}" for n in self.authenticated_dgs)
-            extra = _unlisted_note(self.dg_status)
-            return f"Chip data genuine — signed by {who}{country}; {dgs} verified{extra}"
+            return f"Chip data genuine — signed by {who}{country}; {dgs} verified"
         if state == CheckState.INVALID:
             bad = [by[n] for n in _INVALID_ORDER if by[n].state == CheckState.INVALID]
             first = bad[0]
             if first.name == "dg_hashes":
-                altered = [f"DG{n}" for n, s in sorted(self.dg_status.items()) if s == "invalid"]
-                msg = f"NOT GENUINE: {', '.join(altered)} altered after issuance"
+                msg = f"NOT GENUINE: {first.reason}"
             elif first.name == "sod_signature":
                 msg = f"NOT GENUINE: security object signature invalid ({first.reason})"
             elif first.name == "crl":
@@ -146,11 +144,6 @@ def _cn(subject: str | None) -> str | None:
     return subject
 
 
-def _unlisted_note(status: Mapping[int, str]) -> str:
-    unlisted = [f"DG{n}" for n, s in sorted(status.items()) if s == "not_listed"]
-    return f" ({', '.join(unlisted)} not covered by the SOD — not authenticated)" if unlisted else ""
-
-
 def _required_names(result: PassiveResult) -> tuple[str, ...]:
     req = result.overall.details.get("required")
     return tuple(req) if req else CHECK_NAMES[:4]
@@ -174,7 +167,13 @@ def _key_desc(cert: ax509.Certificate) -> str:
         return info["algorithm"]["algorithm"].dotted
 
 
-def _dg_check(sod: Sod, files: Mapping[str, bytes]) -> tuple[CheckResult, dict[int, str]]:
+ACCESS_PROTECTED_DGS = frozenset({3, 4})  # need Terminal Authentication (EAC): may be unread
+
+
+def sod_coverage(sod: Sod, files: Mapping[str, bytes]) -> dict[int, str]:
+    """Each data group's standing against the SOD's list: `valid` (listed, hash matches under
+    its own number), `invalid` (listed, hash differs), `not_listed` (read, but the SOD does not
+    list it: NOT authenticated), `not_read` (listed, not among `files`)."""
     status: dict[int, str] = {}
     for name, data in files.items():
         if not (name.startswith("DG") and name[2:].isdigit()):
@@ -188,25 +187,93 @@ def _dg_check(sod: Sod, files: Mapping[str, bytes]) -> tuple[CheckResult, dict[i
         status[n] = "valid" if hmac.compare_digest(actual, expected) else "invalid"
     for n in sod.dg_hashes:
         status.setdefault(n, "not_read")
-    status = dict(sorted(status.items()))
-    details = {"algorithm": sod.digest_algorithm,
-               "data_groups": {f"DG{n}": s for n, s in status.items()}}
+    return dict(sorted(status.items()))
+
+
+def covered_by_sod(files: Mapping[str, bytes], name: str) -> tuple[bool, str]:
+    """Is file `name` ("DG14", "DG15" ...) listed in EF.SOD with a matching hash?
+
+    Only such data may be used (e.g. the Chip/Active Authentication public keys); the reason
+    says why not otherwise. The SOD's signature is judged by `verify_passive`."""
+    sod_bytes = files.get("SOD")
+    if not sod_bytes:
+        return False, "no EF.SOD read"
+    try:
+        sod = parse_sod(sod_bytes)
+    except ParseError as exc:
+        return False, f"EF.SOD is malformed ({exc})"
+    n = int(name[2:])
+    state = sod_coverage(sod, {name: files[name]} if name in files else {}).get(n, "not_listed")
+    return state == "valid", {
+        "valid": "",
+        "invalid": f"{name} does not match its hash in EF.SOD",
+        "not_listed": f"EF.SOD does not list {name}",
+        "not_read": f"{name} was not read",
+    }[state]
+
+
+def sod_listed(files: Mapping[str, bytes]) -> set[int] | None:
+    """The data-group numbers EF.SOD lists (None without a readable EF.SOD)."""
+    try:
+        return set(parse_sod(files["SOD"]).dg_hashes) if files.get("SOD") else None
+    except ParseError:
+        return None
+
+
+def com_data_groups(files: Mapping[str, bytes]) -> list[int] | None:
+    """The data groups EF.COM lists (None without a readable EF.COM)."""
+    com = files.get("COM")
+    if not com:
+        return None
+    try:
+        from ..lds.com import parse_com
+
+        return sorted(parse_com(com).data_groups)
+    except ParseError:
+        return None
+
+
+def _dg_check(sod: Sod, files: Mapping[str, bytes]) -> tuple[CheckResult, dict[int, str]]:
+    status = sod_coverage(sod, files)
+    details: dict[str, Any] = {"algorithm": sod.digest_algorithm,
+                               "data_groups": {f"DG{n}": s for n, s in status.items()}}
     bad = [f"DG{n}" for n, s in status.items() if s == "invalid"]
     good = [f"DG{n}" for n, s in status.items() if s == "valid"]
-    unread = [f"DG{n}" for n, s in status.items() if s == "not_read"]
+    unread = [f"DG{n}" for n, s in status.items()
+              if s == "not_read" and n not in ACCESS_PROTECTED_DGS]
+    protected = [f"DG{n}" for n, s in status.items()
+                 if s == "not_read" and n in ACCESS_PROTECTED_DGS]
     unlisted = [f"DG{n}" for n, s in status.items() if s == "not_listed"]
-    notes = ""
-    if unread:
-        notes += f"; listed but not read: {', '.join(unread)}"
-    if unlisted:
-        notes += f"; read but not listed in the SOD (not authenticated): {', '.join(unlisted)}"
+    com = com_data_groups(files)
+    com_extra = [f"DG{n}" for n in com or () if n not in sod.dg_hashes]
+    com_missing = [f"DG{n}" for n in sorted(sod.dg_hashes) if com is not None and n not in com]
+    if com is not None:
+        details["com"] = [f"DG{n}" for n in com]
+    problems = []
     if bad:
-        return CheckResult("dg_hashes", CheckState.INVALID,
-                           f"{', '.join(bad)} altered after issuance (hash mismatch){notes}",
+        problems.append(f"{', '.join(bad)} altered after issuance (hash mismatch)")
+    if unlisted:
+        problems.append(f"{', '.join(unlisted)} not covered by the issuer's signature (read but "
+                        "not listed in EF.SOD: added after issuance)")
+    if com_extra:
+        problems.append(f"EF.COM lists {', '.join(com_extra)}, which EF.SOD does not")
+    if com_missing:
+        problems.append(f"EF.COM omits {', '.join(com_missing)}, which EF.SOD lists")
+    notes = ""
+    if protected:
+        notes += f"; not read (access-protected): {', '.join(protected)}"
+    if problems:
+        if unread:
+            notes += f"; listed but not read: {', '.join(unread)}"
+        return CheckResult("dg_hashes", CheckState.INVALID, "; ".join(problems) + notes,
                            details), status
     if not good:
         return CheckResult("dg_hashes", CheckState.NOT_PERFORMED,
                            f"no data group read to check{notes}", details), status
+    if unread:
+        return CheckResult("dg_hashes", CheckState.UNVERIFIABLE,
+                           f"incomplete: EF.SOD lists {', '.join(unread)}, which the chip did "
+                           f"not give{notes}", details), status
     return CheckResult("dg_hashes", CheckState.VALID, f"{', '.join(good)} match{notes}",
                        details), status
 

@@ -7,20 +7,25 @@ in the same places are kept and applied by passive authentication. The local tru
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
 from ..errors import InputError, ParseError, VerificationError
-from ..results import CheckState
+from ..private_files import private_dir, write_private
+from ..results import CheckResult, CheckState
 from . import certs, signature
 from .crl import Crl, load_crls
 from .masterlist import ID_ICAO_CSCA_MASTER_LIST, MasterList, parse_master_list
+from .ml_pins import check_publisher
 
 MAX_FILES = 20000
 MAX_FILE_SIZE = 32 * 1024 * 1024
@@ -93,13 +98,13 @@ class TrustStore:
         self._by_subject_key = None
         return True
 
-    def add_master_list(self, data: bytes, source: str = "") -> MasterList:
-        """Add every CSCA of a master list whose signature verifies; refuse it otherwise."""
-        ml = parse_master_list(data)
-        if ml.signature.state != CheckState.VALID:
-            raise VerificationError(
-                f"{source or 'master list'}: signature {ml.signature.state.value} "
-                f"({ml.signature.reason}) — obtain the list again from its publisher")
+    def add_master_list(self, data: bytes, source: str = "", *,
+                        allow_untrusted_signer: bool = False) -> MasterList:
+        """Add every CSCA of a master list whose signature verifies and whose signer chains to a
+        CSCA in the list or this store (and to the pinned publisher of its country, where one
+        is known); refuse it otherwise (VerificationError), unless `allow_untrusted_signer`."""
+        ml = parse_master_list(data, tuple(self.certificates))
+        vet_master_list(ml, source, allow_untrusted_signer=allow_untrusted_signer)
         for c in ml.certificates:
             self.add_certificate(c, source)
         self.master_lists.append((source, ml))
@@ -231,6 +236,35 @@ class TrustStore:
                       f"trusted key of that name")
 
 
+OVERRIDE_FLAG = "--allow-untrusted-signer"
+
+
+def vet_master_list(ml: MasterList, source: str = "", *,
+                    allow_untrusted_signer: bool = False) -> CheckResult:
+    """Refuse a master list unless its signature is valid, its signer chains to a known CSCA,
+    and (where a publisher is pinned for the signer's country) to the pinned root.
+
+    A bad signature is refused always; an unchained or unpinned signer only without
+    `allow_untrusted_signer`. Returns the publisher check."""
+    what = source or "master list"
+    if ml.signature.state != CheckState.VALID:
+        raise VerificationError(
+            f"{what}: signature {ml.signature.state.value} "
+            f"({ml.signature.reason}) — obtain the list again from its publisher")
+    publisher = check_publisher(ml.signer)
+    if allow_untrusted_signer:
+        return publisher
+    if ml.signer_chain.state != CheckState.VALID:
+        raise VerificationError(
+            f"{what}: the master list signer ({ml.signer_subject}) does not chain to a CSCA in "
+            f"the list or the trust store — refused; obtain the list from its publisher "
+            f"(override: {OVERRIDE_FLAG})")
+    if publisher.state == CheckState.INVALID:
+        raise VerificationError(f"{what}: {publisher.reason} — refused (override: "
+                                f"{OVERRIDE_FLAG})")
+    return publisher
+
+
 def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
@@ -250,39 +284,78 @@ class ImportReport:
     already_present: int
     countries: list[str]
     signer: str
-    signer_chain: str  # state of the master-list signer's chain to a CSCA in the list
+    signer_chain: str  # state of the master-list signer's chain to a CSCA in the list or store
     folder: Path
     skipped: int = 0  # listed certificates that could not be parsed
+    publisher: str = "not_performed"  # pinned-publisher check: valid / invalid / not_performed
+    publisher_reason: str = ""
+    override: bool = False  # imported with allow_untrusted_signer
+
+
+PROVENANCE_FILE = "provenance.json"
 
 
 def _pem(der: bytes, kind: str) -> bytes:
     return pem.armor(kind, der)
 
 
-def import_master_list(path: str | Path, trust_dir: str | Path | None = None) -> ImportReport:
-    """Verify a master list's signature and store its CSCAs as PEM files in the trust dir."""
+def read_provenance(trust_dir: str | Path | None = None) -> dict[str, Any]:
+    """What was imported into the trust dir, from which list, signed by whom, when."""
+    folder = Path(trust_dir) if trust_dir is not None else default_trust_dir()
+    path = folder / PROVENANCE_FILE
+    if not path.is_file():
+        return {"imports": []}
+    try:
+        data = json.loads(_read(path).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(f"{path}: not valid JSON — move it away and import again") from None
+    return data if isinstance(data, dict) and isinstance(data.get("imports"), list) \
+        else {"imports": []}
+
+
+def import_master_list(path: str | Path, trust_dir: str | Path | None = None, *,
+                       allow_untrusted_signer: bool = False) -> ImportReport:
+    """Verify a master list (signature, signer chain, pinned publisher) and store its CSCAs as
+    PEM files in the trust dir (0600 files, 0700 folder), recording the provenance."""
     folder = Path(trust_dir) if trust_dir is not None else default_trust_dir()
     data = _read(Path(path))
-    store = TrustStore()
     if pem.detect(data):
         blocks = certs.pem_blocks(data, {"CMS", "PKCS7"})
         if not blocks:
             raise ParseError(f"{path}: not a CSCA master list")
         data = blocks[0][1]
-    ml = store.add_master_list(data, str(path))
-    folder.mkdir(parents=True, exist_ok=True)
+    known = TrustStore.load(folder) if folder.is_dir() else TrustStore()
+    ml = parse_master_list(data, tuple(known.certificates))
+    publisher = vet_master_list(ml, str(path), allow_untrusted_signer=allow_untrusted_signer)
+    private_dir(folder)
     added = present = 0
+    stored = []
     for cert in ml.certificates:
         target = folder / f"{certs.country(cert) or 'XX'}_{certs.fingerprint(cert)[:16]}.pem"
         if target.exists():
             present += 1
             continue
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(_pem(cert.dump(), "CERTIFICATE"))
-        tmp.replace(target)
+        write_private(target, _pem(cert.dump(), "CERTIFICATE"))
+        stored.append(target.name)
         added += 1
+    prov = read_provenance(folder)
+    prov["imports"].append({
+        "file": str(Path(path).resolve()),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "imported_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "signer": ml.signer_subject,
+        "signer_sha256": certs.fingerprint(ml.signer) if ml.signer is not None else None,
+        "signer_chain": ml.signer_chain.to_dict(),
+        "publisher": publisher.to_dict(),
+        "override": allow_untrusted_signer,
+        "countries": ml.countries,
+        "certificates": stored,
+        "already_present": present,
+    })
+    write_private(folder / PROVENANCE_FILE, json.dumps(prov, ensure_ascii=False, indent=1) + "\n")
     return ImportReport(added, present, ml.countries, ml.signer_subject,
-                        ml.signer_chain.state.value, folder, ml.skipped)
+                        ml.signer_chain.state.value, folder, ml.skipped,
+                        publisher.state.value, publisher.reason, allow_untrusted_signer)
 
 
 def add_to_trust_dir(path: str | Path, trust_dir: str | Path | None = None) -> int:
@@ -290,16 +363,16 @@ def add_to_trust_dir(path: str | Path, trust_dir: str | Path | None = None) -> i
     folder = Path(trust_dir) if trust_dir is not None else default_trust_dir()
     store = TrustStore()
     store.add_path(path)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     n = 0
     for cert in store.certificates:
         target = folder / f"{certs.country(cert) or 'XX'}_{certs.fingerprint(cert)[:16]}.pem"
         if not target.exists():
-            target.write_bytes(_pem(cert.dump(), "CERTIFICATE"))
+            write_private(target, _pem(cert.dump(), "CERTIFICATE"))
             n += 1
     for crl in store.crls:
         target = folder / f"crl_{hashlib.sha256(crl.der).hexdigest()[:16]}.crl"
-        target.write_bytes(_pem(crl.der, "X509 CRL"))
+        write_private(target, _pem(crl.der, "X509 CRL"))
         n += 1
     return n
 
@@ -331,4 +404,5 @@ def list_trust(store: TrustStore) -> list[TrustEntry]:
 __all__ = [
     "Anchor", "ID_ICAO_CSCA_MASTER_LIST", "ImportReport", "TrustEntry", "TrustStore",
     "add_to_trust_dir", "default_trust_dir", "import_master_list", "list_trust",
+    "read_provenance", "vet_master_list",
 ]

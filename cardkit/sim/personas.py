@@ -403,18 +403,19 @@ _plugins_loaded = False
 
 
 def _load_plugins() -> None:
-    """Personas defined by the PACE/CA/AA engineer (cardkit.sim.personas_eac), when present."""
+    """Personas defined in cardkit.sim.personas_eac (PACE/CA/AA) and personas_hostile (lying chips)."""
     global _plugins_loaded
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    try:
-        import importlib
+    import importlib
 
-        importlib.import_module("cardkit.sim.personas_eac")
-    except ModuleNotFoundError as exc:
-        if exc.name != "cardkit.sim.personas_eac":
-            raise
+    for module in ("cardkit.sim.personas_eac", "cardkit.sim.personas_hostile"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
 
 
 def _simple(name: str, description: str, options: BuildOptions = _DEFAULT_OPTIONS,

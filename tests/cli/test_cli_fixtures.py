@@ -47,7 +47,9 @@ def test_replay_is_byte_exact(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cli_replay_verdict(name: str) -> None:
-    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json"])
+    # the user names the virtual card's TEST CSCA: a fixture never chooses its own trust
+    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json",
+                                      "--trust", "sim-test"])
     code, _ = EXPECTED[name]
     assert result.exit_code == code, result.output
     report = json.loads(result.stdout)
@@ -58,6 +60,16 @@ def test_cli_replay_verdict(name: str) -> None:
         assert report["checks"]["active_auth"]["state"] == "invalid"
     if name == "forged-dg.json":
         assert "DG13" in report["verdict"]["reason"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_cli_replay_without_trust_is_never_genuine(name: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARDKIT_TRUST_DIR", str(tmp_path / "empty"))
+    result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json"])
+    code, _ = EXPECTED[name]
+    assert result.exit_code == (6 if code == 0 else 3), result.output
+    assert json.loads(result.stdout)["verdict"]["state"] != "valid"
 
 
 def test_divergence_names_the_apdu(tmp_path: Path) -> None:

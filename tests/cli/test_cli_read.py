@@ -75,9 +75,15 @@ def test_out_writes_raw_files_portrait_and_report(tmp_path: Path, persona: str,
 def test_every_persona_reads() -> None:
     names = [n for n, _ in list_personas()]
     assert {"default", "pace", "clone", "forged-dg"} <= set(names)
-    expected_bad = {"forged-dg", "unknown-csca", "revoked-dsc", "clone", "clone-cam"}
+    from cardkit.sim.personas_hostile import HOSTILE
+
+    expected_bad = {"forged-dg", "unknown-csca", "revoked-dsc", "clone", "clone-cam", *HOSTILE}
+    malformed = {"duplicate-dg-hash"}  # EF.SOD refused as malformed: exit 2, one-line error
     for name in names:
         code, out, err = run("read", "--sim", name, "--json")
+        if name in malformed:
+            assert code == 2 and "cardkit: error: EF.SOD" in err, (name, err)
+            continue
         assert code == (3 if name in expected_bad else 0), (name, err)
         assert json.loads(out)["files"]["DG1"]["bytes"] > 50
 

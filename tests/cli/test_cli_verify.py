@@ -72,3 +72,27 @@ def test_unusable_probe_says_what_to_fix(obama_card: str, tmp_path: Path) -> Non
 def test_needs_exactly_one_face_source() -> None:
     r = CliRunner().invoke(cli, ["verify", "--sim"])
     assert r.exit_code == 2 and "exactly one live face source" in r.stderr
+
+
+@pytest.mark.face
+def test_unauthenticated_portrait_is_never_matched(obama_card: str, faces: Path) -> None:
+    """A forger's DG2 not covered by EF.SOD: the face is not compared (issue 9)."""
+    import dataclasses
+    from types import MappingProxyType
+
+    from cardkit.sim.issuer import encode_sod
+    from cardkit.sim.pki import dsc
+
+    p = get_persona(obama_card)
+    files = dict(p.files)
+    files["SOD"] = encode_sod({"DG1": files["DG1"]}, dsc("rsa"))
+    forged = dataclasses.replace(p, name="test-obama-unlisted",
+                                 files=MappingProxyType(files))  # type: ignore[arg-type]
+    register_persona("test-obama-unlisted", "test: DG2 not covered by the SOD",
+                     lambda seed: forged)
+    r = CliRunner().invoke(cli, ["verify", "--sim", "test-obama-unlisted", "--face",
+                                 str(faces / "barack_obama" / "3.jpg"), "--json"])
+    report = json.loads(r.stdout)
+    assert r.exit_code == 3
+    assert report["checks"]["face"]["state"] == "not_performed"
+    assert "not covered by the issuer's signature" in report["checks"]["face"]["reason"]
