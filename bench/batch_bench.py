@@ -11,6 +11,7 @@ with 2 workers, the pool start-up is included. The machine's 2 cores are shared:
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         folders = find_dumps([tmp])
         print(f"Batch verification of {len(folders)} dumps (passive authentication, "
               f"test CSCA + CRL)")
+        print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: other work "
+              f"shares them)")
         print(f"{'workers':>8} {'seconds':>8} {'dumps/s':>8}")
         for jobs in (1, 2):
             t0 = time.perf_counter()

@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
             ("cardkit face --help", [cardkit, "face", "--help"]),
         ]
         print(f"Start-up: wall time of a whole process, median (min) of {args.runs} runs")
+        print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: other work "
+              f"shares them)")
         print(f"{'command':32} {'median ms':>10} {'min ms':>8} {'goal':>12}")
         for label, cmd in cases:
             med, low = wall_ms(cmd, args.runs)
