@@ -37,6 +37,8 @@ class CardRead:
     random_draws: list[Draw] = field(default_factory=list)
     seconds: float = 0.0
     apdus: int | None = None
+    terminal_auth: CheckResult = field(default_factory=lambda: CheckResult(
+        "terminal_auth", CheckState.NOT_PERFORMED, "no terminal certificate chain given"))
 
     @property
     def chip_genuine(self) -> CheckResult:
@@ -64,6 +66,7 @@ def read_card(
     files: list[str] | None = None,
     progress: Progress | None = None,
     chip_checks: bool = True,
+    terminal: Terminal | None = None,
 ) -> CardRead:
     """Open the chip with `key`, read the LDS, run CA/AA when the chip supports them.
 
@@ -94,17 +97,84 @@ def read_card(
                                    files is None or "DG15" in files, rng)
         chip_auth = _chip_auth(session, got, outcome.skipped,
                                files is None or "DG14" in files, rng)
+    skipped = dict(outcome.skipped)
+    ta = CardRead.__dataclass_fields__["terminal_auth"].default_factory()  # type: ignore[misc]
+    eac_wanted = [n for n in ("DG3", "DG4") if n in skipped]
+    if terminal is not None and eac_wanted:
+        ta = _terminal_auth(session, terminal, chip_auth, eac_wanted, got, skipped, progress)
     draws = list(getattr(rng, "draws", []))
     return CardRead(
         files=got,
-        skipped=dict(outcome.skipped),
+        skipped=skipped,
         access=getattr(session, "access_method", "bac"),
         transport=transport.info,
         chip_auth=chip_auth,
         active_auth=active_auth,
         random_draws=draws,
         seconds=time.perf_counter() - started,
+        terminal_auth=ta,
     )
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """What Terminal Authentication needs: the CV certificates (CVCA link, DV, IS; any order) and
+    the IS private key (a file or a PKCS#11 token, `cardkit.security.terminal_key`)."""
+
+    certificates: tuple  # cardkit.lds.cvc.CVCertificate, ...
+    key: object  # cardkit.security.terminal_key.TerminalKey
+    today: object = None  # datetime.date for the local validity check (None = today)
+
+
+def _terminal_auth(session, terminal: Terminal, chip_auth: CheckResult, wanted: list[str],
+                   got: dict[str, bytes], skipped: dict[str, str], progress) -> CheckResult:
+    """TA after CA, then READ DG3/DG4; failures become the skip reason of the EAC files."""
+    import datetime as dt
+
+    from .icao import terminal_auth as ta
+    from .security.cv_chain import ChainError, chain_for
+
+    def fail(message: str, reason: str) -> CheckResult:
+        for name in wanted:
+            skipped[name] = f"protected: Terminal Authentication failed: {message}"
+        return CheckResult("terminal_auth", CheckState.INVALID, message, {"reason": reason})
+
+    if chip_auth.state != CheckState.VALID:
+        return fail("it needs a successful Chip Authentication first "
+                    f"(chip authentication: {chip_auth.state.value})", "ca_required")
+    if getattr(session, "ca_terminal_public", None) is None:  # chip proved itself in PACE-CAM
+        return fail("Terminal Authentication after PACE-CAM is not supported by cardkit yet "
+                    "(read with --access bac)", "unsupported")
+    start = session.stats.apdus
+    started = time.perf_counter()
+    try:
+        trusted = ta.read_ef_cvca(session)
+        try:
+            chain = chain_for(list(terminal.certificates), trusted)
+        except ChainError as exc:
+            raise ta.TerminalAuthError(str(exc), "unknown_cvca") from None
+        ta.check_validity(chain, terminal.today or dt.date.today())
+        result = ta.perform_terminal_auth(session, chain, terminal.key.sign, trusted=trusted,
+                                          start_apdus=start)
+    except ta.TerminalAuthError as exc:
+        return fail(str(exc), exc.reason)
+    seconds = time.perf_counter() - started
+    for name in wanted:
+        allowed = result.dg3_allowed if name == "DG3" else result.dg4_allowed
+        outcome = icao_reader.read_lds(session, files=[name], progress=progress)
+        if name in outcome.files:
+            got[name] = outcome.files[name]
+            skipped.pop(name, None)
+        elif not allowed:
+            skipped[name] = (f"protected: the terminal certificate {result.is_chr} does not "
+                             f"grant reading {name} (CHAT)")
+        else:
+            skipped[name] = outcome.skipped.get(name, "not read")
+    return CheckResult("terminal_auth", CheckState.VALID,
+                       f"the chip accepted terminal {result.is_chr}",
+                       {"chain": list(result.chain), "trusted_cvca": list(result.trusted_cars),
+                        "dg3_allowed": result.dg3_allowed, "dg4_allowed": result.dg4_allowed,
+                        "apdus": result.apdus, "seconds": round(seconds, 4)})
 
 
 def _chip_key_file(name: str, protocol: str, files: dict[str, bytes],

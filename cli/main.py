@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
              "face_recognition_models)."),
     "fixtures": ("fixtures", "fixtures_group", "Record and inspect APDU fixtures (replay them "
                  "with `cardkit read --fixture FILE`)."),
+    "eac": ("eac", "eac_group", "Extended Access Control: CV certificates and terminal keys for "
+            "reading fingerprints."),
 }
 
 

@@ -11,9 +11,9 @@ import click
 
 from cardkit.document import Document, parse_document
 from cardkit.dump import save_dump
-from cardkit.errors import ExitCode
+from cardkit.errors import CardkitError, ExitCode, InputError
 from cardkit.private_files import write_private
-from cardkit.read import CardRead, read_card
+from cardkit.read import CardRead, Terminal, read_card
 from cardkit.report import build_report, overall_verdict
 from cardkit.results import CheckResult, CheckState
 from cardkit.verify import exit_code_for, load_trust_choice, passive_check
@@ -67,6 +67,12 @@ def verify_options(func: Any) -> Any:
         click.option("--allow-unverifiable", is_flag=True,
                      help="Exit 0 even when a check could not run (e.g. no CSCA)."),
         click.option("--no-verify", is_flag=True, help="Only read; skip all security checks."),
+        click.option("--terminal-chain", multiple=True, type=click.Path(exists=True),
+                     metavar="DIR|FILE", help="EAC: CV certificates (CVCA link, DV, IS) for "
+                     "Terminal Authentication, to read the fingerprints (DG3); repeatable."),
+        click.option("--terminal-key", metavar="FILE|pkcs11:URI",
+                     help="EAC: the inspection system's private key: a PEM file or a PKCS#11 "
+                     "URI (PIN from $CARDKIT_PKCS11_PIN or a prompt)."),
     ]):
         func = option(func)
     return func
@@ -77,9 +83,10 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
     src = src if src is not None else open_source(opts)
     bar = StderrProgress(progress and not opts.get("json"))
     no_verify = bool(opts.get("no_verify"))
+    terminal = terminal_from_options(opts)
     with src.transport:
         card = read_card(src.transport, src.key, access=opts.get("access", "auto"), rng=src.rng,
-                         progress=bar, chip_checks=not no_verify)
+                         progress=bar, chip_checks=not no_verify, terminal=terminal)
     doc = parse_document(card.files)
     checks: list[CheckResult] = []
     extra: dict[str, Any] = {}
@@ -93,6 +100,8 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
         pa, passive = passive_check(card.files, trust, opts.get("crl") or ())
         authenticated = passive.authenticated_dgs
         checks += [pa, card.chip_auth, card.active_auth, card.chip_genuine]
+        if terminal is not None:
+            checks.append(card.terminal_auth)
     source = {
         "kind": src.kind,
         "label": src.label,
@@ -109,11 +118,28 @@ def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None 
     return run
 
 
+def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
+    """The EAC terminal (chain + key) from --terminal-chain/--terminal-key, or None."""
+    chain, key = opts.get("terminal_chain") or (), opts.get("terminal_key")
+    if not chain and not key:
+        return None
+    if not chain or not key:
+        raise InputError("Terminal Authentication needs both --terminal-chain and --terminal-key")
+    from cardkit.security.cv_chain import load_chain
+    from cardkit.security.terminal_key import load_terminal_key
+
+    return Terminal(tuple(load_chain(list(chain))), load_terminal_key(key))
+
+
 def write_out(out: Path, run: ReadRun) -> list[Path]:
-    """Raw files exactly as read, the portrait, and report.json (0600 files, 0700 folder)."""
+    """Raw files exactly as read, the portrait, fingers (PNG + JSON) and report.json (0600 files,
+    0700 folders)."""
     import json
 
     written = save_dump(out, run.read.files)
+    dg3 = run.read.files.get("DG3")
+    if dg3 is not None:
+        written += _write_fingers(out, run, dg3)
     face = run.doc.portrait
     if face is not None:
         name = "face.jp2" if face.mime == "image/jp2" else "face.jpg"
@@ -121,6 +147,23 @@ def write_out(out: Path, run: ReadRun) -> list[Path]:
     written.append(write_private(out / "report.json",
                                  json.dumps(run.report, ensure_ascii=False, indent=2) + "\n"))
     return written
+
+
+def _write_fingers(out: Path, run: ReadRun, dg3: bytes) -> list[Path]:
+    """Fingers as PNG + JSON — only from a DG3 the issuer's signature covers: a forged chip's
+    fingers are never handed on as the holder's (nor fed to the image decoders)."""
+    from cardkit.biometrics.finger_images import write_fingers
+    from cardkit.lds.dg3 import parse_dg3
+
+    if not run.report.get("data_groups", {}).get("DG3", {}).get("authenticated"):
+        click.echo("cardkit: warning: fingerprints not written as images: DG3 is not covered by "
+                   "a valid EF.SOD signature (raw DG3.bin kept)", err=True)
+        return []
+    try:
+        return write_fingers(out / "fingers", parse_dg3(dg3))
+    except CardkitError as exc:
+        click.echo(f"cardkit: warning: fingerprints not written: {exc}", err=True)
+        return []
 
 
 def gating_checks(run: ReadRun) -> list[CheckResult]:
@@ -150,6 +193,9 @@ def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
     run = run_read(opts)
     if out is not None:
         write_out(out, run)
+    ta = run.read.terminal_auth
+    if ta.state == CheckState.INVALID:
+        click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)
     if json_out:
         echo_json(run.report)
     else:

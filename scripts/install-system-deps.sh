@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # System packages cardkit needs on Debian/Ubuntu: the PC/SC daemon, the vsmartcard virtual reader
 # driver (used by the tests and by `cardkit sim serve`), headers to build pyscard, and OpenSSL's CLI
-# (the tests build an independent PKI with it).
+# (the tests build an independent PKI with it); for EAC OpenPACE (cvc-create/cvc-print, the
+# independent CV certificate implementation), SoftHSM2 (a PKCS#11 token) and OpenSC (pkcs11-tool).
 set -euo pipefail
-PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl)
+PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl
+      openpace softhsm2 opensc)  # EAC: cvc-create/cvc-print, a PKCS#11 token, pkcs11-tool
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

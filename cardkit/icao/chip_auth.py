@@ -132,6 +132,7 @@ def perform_chip_auth(session, infos: SecurityInfos, rng: RandomSource) -> dict[
         if token is None or not crypto.equal(expected, token):
             raise ChipAuthFailed("the chip's authentication token T_PICC is wrong")
     session.sm = make_sm(alg, ks_enc, ks_mac)
+    session.ca_terminal_public = pk  # Terminal Authentication signs Comp(PK_PCD)
     # the proof: a protected command only a chip holding the private key can answer correctly
     resp = session.send(Command(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e"))
     _ok(resp.sw, "protected SELECT after Chip Authentication")

@@ -134,6 +134,8 @@ def open_session(
     session.sm = None
     session.select_application()
     perform_bac(session, key, rng)
+    # ID_PICC of Terminal Authentication after BAC: document number + check digit
+    session.document_number_cd = key.mrz_information[:10]  # type: ignore[attr-defined]
     return session
 
 

@@ -30,6 +30,9 @@ DG_TAGS = {
 COM = LdsFile("COM", 0x011E, 0x1E, 0x60)
 SOD = LdsFile("SOD", 0x011D, 0x1D, 0x77)
 CARD_ACCESS = LdsFile("CardAccess", 0x011C, 0x1C, None)  # in the master file, a bare SET
+# EF.CVCA (TR-03110-3 A.6.2.2): inside the eMRTD application, same FID as EF.CardAccess in the
+# master file, fixed 36 bytes (not a TLV file); kept out of ALL so dumps map 011C to CardAccess.
+CVCA = LdsFile("CVCA", 0x011C, 0x1C, None)
 DATA_GROUPS = {n: _dg(n, tag) for n, tag in DG_TAGS.items()}
 ALL = {f.name: f for f in (COM, SOD, CARD_ACCESS, *DATA_GROUPS.values())}
 TAG_TO_DG = {tag: n for n, tag in DG_TAGS.items()}

@@ -59,6 +59,7 @@ EXTENSION_MODULES = (
     "cardkit.sim.pace_card",
     "cardkit.sim.chip_auth_card",
     "cardkit.sim.active_auth_card",
+    "cardkit.sim.terminal_auth_card",
 )
 EAC_PROTECTED = frozenset({"DG3", "DG4"})  # need Terminal Authentication (ICAO 9303-11 §7.1)
 MAX_FILE = 0xFFFFFF  # B1 offsets are 3 bytes at most here
@@ -324,6 +325,9 @@ class VirtualCard:
     # --- helpers for handlers ------------------------------------------------------------------
 
     def file_by_fid(self, fid: int) -> str | None:
+        if (fid == lds_files.CVCA.fid and "CVCA" in self.files
+                and self.session.applet_selected):
+            return "CVCA"  # EF.CVCA inside the application shadows EF.CardAccess (MF)
         for name in self.files:
             f = lds_files.ALL.get(name)
             if f is not None and f.fid == fid:
@@ -331,6 +335,9 @@ class VirtualCard:
         return None
 
     def file_by_sfi(self, sfi: int) -> str | None:
+        if (sfi == lds_files.CVCA.sfi and "CVCA" in self.files
+                and self.session.applet_selected):
+            return "CVCA"
         for name in self.files:
             f = lds_files.ALL.get(name)
             if f is not None and f.sfi == sfi:
@@ -343,8 +350,9 @@ class VirtualCard:
             return SW.OK
         if self.session.sm is None:
             return SW.SECURITY_STATUS
-        if name in EAC_PROTECTED and not self.session.terminal_authenticated:
-            return SW.SECURITY_STATUS
+        if name in EAC_PROTECTED and (not self.session.terminal_authenticated
+                                      or name not in self.session.extra.get("eac_files", ())):
+            return SW.SECURITY_STATUS  # DG3/DG4: after TA, and only with the CHAT's right
         return SW.OK
 
 

@@ -51,6 +51,7 @@ def _agree(card: VirtualCard, key: ec.EllipticCurvePrivateKey, alg, pk: bytes) -
     card.install_sm(sm_class(kdf(k, 1, alg.cipher, alg.key_bits), kdf(k, 2, alg.cipher,
                                                                        alg.key_bits), 0))
     card.session.extra["ca_done"] = True
+    card.session.extra["ca_pk_pcd"] = bytes(pk)  # Terminal Authentication signs Comp(PK_PCD)
     return Reply(tlv.encode(0x7C, b"") if alg.cipher == "AES" else b"")
 
 

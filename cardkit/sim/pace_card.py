@@ -422,6 +422,7 @@ def _ga(card: VirtualCard, cmd: Command, prev) -> Reply:
             sm_class = TripleDesSM if alg.cipher == "3DES" else AesSM
             card.install_sm(sm_class(st["ks_enc"], st["ks_mac"], 0), Access.PACE)
             card.session.extra["pace_done"] = True
+            card.session.extra["pace_pk_ic"] = st["pk_ic"]  # ID_PICC of Terminal Authentication
             out = tlv.encode(0x86, t_ic)
             if alg.mapping is Mapping.CAM:
                 out += tlv.encode(0x8A, _cam_data(card, params, st))

@@ -68,3 +68,5 @@ register_persona("clone", CLONE_DESC, build_clone)
 register_persona("pace-cam", PACE_CAM_DESC, build_pace_cam)
 register_persona("clone-cam", CLONE_CAM_DESC,
                  lambda seed: build_clone(seed, build_pace_cam(seed)))
+
+from . import personas_ta  # noqa: E402,F401  (EAC personas: DG3 behind Terminal Authentication)

@@ -123,7 +123,9 @@ def test_dg3_needs_terminal_authentication(terminal_for) -> None:
     t.bac(p.mrz_information)
     assert t.select(0x0103) == 0x9000
     assert t.sm(0, 0xB0, 0, 0, le=4) == (b"", 0x6982)
-    card.session.terminal_authenticated = True  # what the TA extension will set
+    card.session.terminal_authenticated = True  # TA done, but the CHAT grants no DG3
+    assert t.sm(0, 0xB0, 0, 0, le=4) == (b"", 0x6982)
+    card.session.extra["eac_files"] = frozenset({"DG3"})  # what terminal_auth_card sets
     assert t.sm(0, 0xB0, 0, 0, le=4)[0] == p.files["DG3"][:4]
 
 
