@@ -46,8 +46,9 @@ def test_entry_point_is_the_lazy_group() -> None:
     assert ep.value.endswith(".main:main")
 
 
-def test_help_loads_no_heavy_module() -> None:
-    code, loaded = _loaded(["--help"])
+@pytest.mark.parametrize("args", [["--help"], ["face", "--help"], ["verify", "--help"]])
+def test_help_loads_no_heavy_module(args: list[str]) -> None:
+    code, loaded = _loaded(args)
     assert code == 0 and loaded == []
 
 
