@@ -154,6 +154,7 @@ class CardSession:
         self.access_method: str | None = None  # "bac" / "pace" once authenticated
         self.sfi_reads: bool | None = None  # READ BINARY by SFI: works / refused / untried
         self.terminal_authenticated = False  # set by Terminal Authentication (EAC) when done
+        self._current_fid: int | None = None  # the EF selected (by SELECT or an SFI read)
 
     def __repr__(self) -> str:
         return f"CardSession({self.transport.info.name!r}, sm={self.sm!r})"
@@ -191,6 +192,7 @@ class CardSession:
         """SELECT an elementary file by file identifier (P1=02, P2=0C: no FCI)."""
         self.send(Command(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))).check(
             f"selecting file {fid:04X}")
+        self._current_fid = fid
 
     def read_binary_response(self, offset: int, le: int, *, sfi: int | None = None) -> Response:
         """READ BINARY of `le` plain bytes at `offset` of the current EF (or of the EF with short
@@ -291,6 +293,7 @@ class CardSession:
             try:
                 head, asked = self._read_chunk(0, MAX_FILE_SIZE, sfi=sfi)
                 self.sfi_reads = True
+                self._current_fid = fid  # an SFI read selects the file
             except StatusWordError as exc:
                 if isinstance(exc, SecurityStatusError):
                     raise
