@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip setuptools wheel
-	$(BIN)/pip install -q -e '.[face,dev]'
+	$(BIN)/pip install -q -e '.[face,counter,dev]'
 	touch $(STAMP)
 
 demo: install
@@ -35,6 +35,8 @@ bench: install
 	$(BIN)/python bench/startup_bench.py
 	$(BIN)/python bench/eac_bench.py
 	$(BIN)/python bench/face_bench.py
+	$(BIN)/python bench/serve_bench.py
+	$(BIN)/python bench/workflow_bench.py
 
 udev-install:
 	sudo bash udev/install.sh

@@ -1,9 +1,12 @@
 """Verify many dump folders at once (the server-side case): dumps uploaded by phone apps, or stored
-dumps re-verified after a CRL update. Passive authentication of each, on all cores.
+dumps re-verified after a CRL update — each through the workflow (`cardkit.verify.verify_card`,
+policy `inspect-only` by default: passive authentication), on all cores.
 
 `find_dumps(paths)` expands folders of dumps; `verify_dumps(folders, ...)` yields one JSON-ready
-record per dump, in input order, as soon as it is ready. With `jobs > 1` a process pool does the
-work; every worker loads the trust store and CRLs once (parsed and checked once per worker).
+record per dump (the report of `cardkit inspect DUMP --json`, plus `folder` and `exit_code`), in
+input order, as soon as it is ready. With `jobs > 1` a process pool does the work; every worker
+chooses the trust store once (certificates and CRLs are then parsed and checked once per worker;
+CRL files are looked up by content, so a CRL replaced during a batch is taken as it is).
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .dump import is_dump, load_dump
+from .dump import is_dump
 from .errors import CardkitError, ExitCode, InputError
-from .verify import exit_code_for, load_trust_choice
 
 MAX_DUMPS = 1_000_000
 
@@ -26,11 +28,11 @@ MAX_DUMPS = 1_000_000
 class BatchOptions:
     """What every worker needs to verify a dump (picklable: paths, not parsed stores)."""
 
-    trust_paths: tuple[str, ...] = ()
-    use_local_trust: bool = True
+    trust_paths: tuple[str, ...] = ()  # --trust (paths or `sim-test`); empty = the defaults
+    default_trust: bool = True  # the local trust directory, else the bundled master list
     crl_paths: tuple[str, ...] = ()
     at: _dt.datetime | None = None
-    allow_unverifiable: bool = False
+    policy: Any = "inspect-only"  # a policy name, file or cardkit.policy.Policy
 
 
 def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
@@ -53,27 +55,30 @@ def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
 
 
 class _Verifier:
-    """Trust store and CRLs loaded once; verifies one folder at a time."""
+    """The trust choice made once; verifies one folder at a time."""
 
     def __init__(self, opts: BatchOptions) -> None:
+        from .policy import load_policy
         from .security.crl import load_crl_paths
+        from .verify import load_trust_choice
 
         self.opts = opts
-        self.trust = load_trust_choice(list(opts.trust_paths), use_local=opts.use_local_trust)
-        self.crls = load_crl_paths(list(opts.crl_paths))
+        self.policy = load_policy(opts.policy)
+        self.trust = load_trust_choice(list(opts.trust_paths) or None,
+                                       use_local=opts.default_trust,
+                                       use_bundled=opts.default_trust,
+                                       max_age_days=self.policy.trust_max_age_days)
+        load_crl_paths(list(opts.crl_paths))  # unreadable CRL files fail before any dump
 
     def __call__(self, folder: str) -> dict[str, Any]:
-        from .security.passive import verify_passive
+        from .verify import CardSource, verify_card
 
         try:
-            files = load_dump(folder)
-            result = verify_passive(files, trust=self.trust.store, crls=self.crls,
-                                    at=self.opts.at)
+            result = verify_card(CardSource.from_dump(folder), policy=self.policy,
+                                 trust=self.trust, crls=self.opts.crl_paths, at=self.opts.at)
         except CardkitError as exc:
             return {"folder": folder, "error": str(exc), "exit_code": int(exc.exit_code)}
-        code = exit_code_for([result.overall], allow_unverifiable=self.opts.allow_unverifiable)
-        return {"folder": folder, "trust": self.trust.label, **result.to_dict(),
-                "exit_code": int(code)}
+        return {"folder": folder, **result.to_dict(), "exit_code": int(result.exit_code)}
 
 
 _worker: _Verifier | None = None

@@ -33,11 +33,15 @@ def _known_names() -> dict[str, str]:
 
 def is_dump(folder: str | Path) -> bool:
     """True when `folder` directly holds at least one chip file (by any known name)."""
-    names = _known_names()
     try:
-        return any(e.name.lower() in names and e.is_file() for e in Path(folder).iterdir())
+        return any(lds_name(e.name) is not None and e.is_file() for e in Path(folder).iterdir())
     except OSError:
         return False
+
+
+def lds_name(file_name: str) -> str | None:
+    """The LDS name (`DG1`, `SOD` …) for a dump file name in any known naming, else None."""
+    return _known_names().get(Path(file_name).name.lower())
 
 
 def load_dump(folder: str | Path) -> dict[str, bytes]:

@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     FACE_MISMATCH = 5  # face does not match the chip portrait
     UNVERIFIABLE = 6  # a required check could not run (e.g. no CSCA) and not allowed
     BIOMETRIC_UNUSABLE = 7  # probe unusable: no face, several faces, too blurry ...
+    DOCUMENT_INVALID = 8  # genuine card, but the document has expired
 
 
 class CardkitError(Exception):

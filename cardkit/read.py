@@ -41,20 +41,28 @@ class CardRead:
         "terminal_auth", CheckState.NOT_PERFORMED, "no terminal certificate chain given"))
 
     @property
-    def chip_genuine(self) -> CheckResult:
-        """CA/AA verdict: invalid if either failed (cloned or forged chip)."""
-        failed = [r for r in (self.chip_auth, self.active_auth) if r.state == CheckState.INVALID]
+    def chip_authentic(self) -> CheckResult:
+        """Is the chip the original (not a copy)? CA or AA valid; invalid if either failed."""
+        name = "chip_authentic"
+        pair = (self.chip_auth, self.active_auth)
+        failed = [r for r in pair if r.state == CheckState.INVALID]
         if failed:
-            return CheckResult(
-                "chip", CheckState.INVALID,
-                "CLONED OR FORGED CHIP: " + "; ".join(f"{r.name}: {r.reason}" for r in failed),
-            )
-        passed = [r for r in (self.chip_auth, self.active_auth) if r.state == CheckState.VALID]
+            uncovered = any((r.details or {}).get("key_covered_by_sod") is False for r in failed)
+            return CheckResult(name, CheckState.INVALID,
+                               "cloned or forged chip: " + "; ".join(
+                                   f"{r.name}: {r.reason}" for r in failed),
+                               {"key_covered_by_sod": False} if uncovered else {})
+        passed = [r for r in pair if r.state == CheckState.VALID]
         if passed:
-            return CheckResult("chip", CheckState.VALID,
+            return CheckResult(name, CheckState.VALID,
                                "chip is original (" + ", ".join(r.name for r in passed) + ")")
-        return CheckResult("chip", CheckState.UNVERIFIABLE,
-                           "the chip offers neither Chip nor Active Authentication")
+        if all(r.state == CheckState.NOT_SUPPORTED for r in pair):
+            return CheckResult(name, CheckState.NOT_SUPPORTED,
+                               "the chip offers neither Chip nor Active Authentication")
+        if all(r.state == CheckState.NOT_PERFORMED for r in pair):
+            return CheckResult(name, CheckState.NOT_PERFORMED, "chip checks not requested")
+        return CheckResult(name, CheckState.UNVERIFIABLE,
+                           "; ".join(f"{r.name}: {r.reason}" for r in pair))
 
 
 def read_card(

@@ -1,4 +1,5 @@
-"""One report model (JSON-ready dicts) used by the CLI, the audit trail and integrators.
+"""The one report model: a verification result as a JSON-ready dict (report version 2), used by
+the CLI, the service, the audit trail and integrators. Schema: cardkit/data/report.schema.json.
 
 Never carries the access key, session keys or biometric data (the portrait is described, not
 embedded; `--out` writes it to its own file).
@@ -6,16 +7,19 @@ embedded; `--out` writes it to its own file).
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .document import Document, parse_document
-from .results import CheckResult, CheckState
+from .checks import teller_message
+from .document import Document
 
-REPORT_VERSION = 1
+if TYPE_CHECKING:
+    from .verify import VerificationResult
+
+REPORT_VERSION = 2
+SCHEMA = Path(__file__).resolve().parent / "data" / "report.schema.json"
 
 
 def file_summary(files: dict[str, bytes]) -> dict[str, Any]:
@@ -39,88 +43,53 @@ def portrait_summary(doc: Document) -> dict[str, Any] | None:
             "bytes": len(face.image_bytes)}
 
 
-def overall_verdict(checks: list[CheckResult]) -> CheckResult:
-    """The one line a teller reads: invalid beats unverifiable beats valid."""
-    invalid = [c for c in checks if c.state in (CheckState.INVALID, CheckState.NO_MATCH)]
-    if invalid:
-        return CheckResult("verdict", CheckState.INVALID, invalid[0].reason)
-    unsure = [c for c in checks if c.state in (CheckState.UNVERIFIABLE, CheckState.NOT_PERFORMED)]
-    if unsure:
-        return CheckResult("verdict", CheckState.UNVERIFIABLE,
-                           "; ".join(f"{c.name}: {c.reason}" for c in unsure))
-    return CheckResult("verdict", CheckState.VALID, "all checks passed")
+UNAUTHENTICATED_WARNING = ("NOT covered by the issuer's signature (not listed in EF.SOD, hash "
+                           "mismatch or invalid signature): do not use")
 
 
 def _dg_number(name: str) -> int | None:
     return int(name[2:]) if name.startswith("DG") and name[2:].isdigit() else None
 
 
-def authentication_view(doc: Document, authenticated: Iterable[int] | None
-                        ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
-    """Split what the chip says into authenticated and unauthenticated data.
-
-    Only data groups whose hash EF.SOD lists and matches (`authenticated`, from
-    `PassiveResult.authenticated_dgs`) feed `holder`; the rest is returned apart with
-    `authenticated: false`, never as verified data. `authenticated=None` means no verification
-    ran: everything is returned as `holder`, and every data group is marked unauthenticated.
-    Returns (holder, unauthenticated or None, data_groups)."""
+def build_report(result: VerificationResult) -> dict[str, Any]:
+    """Only authenticated data is the holder's (`identity`): what the SOD does not vouch for is
+    kept apart under `unauthenticated`, marked, never as verified data (README, "What GENUINE
+    means")."""
+    doc = result.document
+    snap = result.trust.snapshot
+    ident = result.identity
+    good = set(result.passive.authenticated_dgs) if result.passive is not None else set()
     read_dgs = sorted(n for n in map(_dg_number, doc.files) if n is not None)
-    good = set(authenticated) if authenticated is not None else set()
-    data_groups = {f"DG{n}": {"authenticated": n in good} for n in read_dgs}
-    if authenticated is None:
-        return doc.holder_identity(), None, data_groups
-    trusted = {k: v for k, v in doc.files.items() if _dg_number(k) is None or _dg_number(k) in good}
-    holder = parse_document(trusted).holder_identity()
-    untrusted_dgs = [n for n in read_dgs if n not in good]
-    if not untrusted_dgs:
-        return holder, None, data_groups
-    untrusted = {k: v for k, v in doc.files.items() if _dg_number(k) in untrusted_dgs}
-    fields = {k: v for k, v in parse_document(untrusted).holder_identity().items()
-              if v not in (None, "") and holder.get(k) != v}
-    unauth = {
-        "authenticated": False,
-        "data_groups": [f"DG{n}" for n in untrusted_dgs],
-        "warning": "NOT covered by the issuer's signature (not listed in EF.SOD, hash mismatch "
-                   "or invalid signature): do not use",
-        "holder": fields,
-    }
-    return holder, unauth, data_groups
-
-
-def build_report(
-    doc: Document,
-    *,
-    source: dict[str, Any],
-    checks: list[CheckResult],
-    skipped: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-    authenticated: Iterable[int] | None = None,
-) -> dict[str, Any]:
-    """The report. `authenticated`: the data groups passive authentication vouches for (only
-    those feed `holder` and `portrait`); None when no verification ran."""
-    verdict = overall_verdict(checks)
-    holder, unauth, data_groups = authentication_view(doc, authenticated)
     portrait = portrait_summary(doc)
     if portrait is not None:
-        portrait["authenticated"] = data_groups.get("DG2", {}).get("authenticated", False)
+        portrait["authenticated"] = 2 in good
+    untrusted = {k: v for k, v in ident.fields.items() if not ident.is_authenticated(k)}
+    unauth = None
+    if untrusted or any(n not in good for n in read_dgs):
+        unauth = {"data_groups": [f"DG{n}" for n in read_dgs if n not in good],
+                  "warning": UNAUTHENTICATED_WARNING, "identity": untrusted}
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "cardkit": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "source": source,
-        "holder": holder,
+        "created": result.created.isoformat(),
+        "verdict": result.decision.to_dict(),
+        "policy": result.policy.to_dict(),
+        "source": result.source,
+        "identity": ident.to_dict(authenticated_only=True),
+        "identity_sources": dict(sorted(ident.sources.items())),
+        "authenticated_fields": sorted(ident.authenticated),
+        "unauthenticated": unauth,
+        "data_groups": {f"DG{n}": {"authenticated": n in good} for n in read_dgs},
         "portrait": portrait,
-        "data_groups": data_groups,
+        "checks": {name: {**c.to_dict(), "message": teller_message(c, result.checks).render()}
+                   for name, c in result.checks.items()},
+        "steps": [{"step": s.name, "seconds": s.seconds} for s in result.steps],
+        "trust": {"kind": result.trust.kind, "label": result.trust.label,
+                  "master_list": snap.to_dict() if snap is not None else None},
         "files": file_summary(doc.files),
-        "skipped": dict(skipped or {}),
+        "skipped": dict(result.card.skipped) if result.card else {},
         "parse_errors": dict(doc.parse_errors),
-        "checks": {c.name: c.to_dict() for c in checks},
-        "verdict": verdict.to_dict(),
+        "warnings": list(result.warnings),
+        "lds_version": doc.com.lds_version if doc.com is not None else None,
     }
-    if unauth is not None:
-        report["unauthenticated"] = unauth
-    if doc.com is not None:
-        report["lds_version"] = doc.com.lds_version
-    if extra:
-        report.update(extra)
     return report

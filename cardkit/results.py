@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -33,4 +34,23 @@ class CheckResult:
         if self.details:
             out["details"] = self.details
         return out
+
+
+FAILED = frozenset({CheckState.INVALID, CheckState.NO_MATCH})
+PASSED = frozenset({CheckState.VALID, CheckState.MATCH})
+
+
+def worst_state(states: Iterable[CheckState]) -> CheckState:
+    """The one rule: invalid (or no match) beats unverifiable / not performed beats valid.
+
+    `not_supported` counts as not performed here; a policy decides whether it is acceptable
+    (cardkit.verdict). An empty input is `not_performed`: nothing was checked.
+    """
+    seen = set(states)
+    if seen & FAILED:
+        return CheckState.INVALID
+    if not seen or seen - PASSED:
+        return CheckState.UNVERIFIABLE if CheckState.UNVERIFIABLE in seen \
+            else CheckState.NOT_PERFORMED
+    return CheckState.VALID
 

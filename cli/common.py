@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: error → one-line message + documented exit code, JSON output."""
+"""Shared CLI plumbing: language, error → one-line message + documented exit code, JSON output."""
 
 from __future__ import annotations
 
@@ -10,9 +10,85 @@ from typing import Any, TypeVar
 
 import click
 
-from cardkit.errors import CardkitError, ExitCode
+from cardkit.errors import (
+    AccessDeniedError,
+    CardError,
+    CardkitError,
+    CardRemovedError,
+    ExitCode,
+    FixtureError,
+    InputError,
+    NoCardError,
+    ReaderError,
+    VerificationError,
+)
+from cardkit.i18n import LANGUAGES, N_, Gettext, pick_language, translator
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_state: dict[str, Any] = {"lang": None, "gettext": None}
+
+# What the person at the counter should do, per kind of error (the detail follows in brackets).
+_ERROR_LEADS: list[tuple[type[CardkitError], str]] = [
+    (AccessDeniedError, N_("The card refused the access key — check the ID number, date of birth "
+                           "and date of expiry (or the CAN) and try again")),
+    (CardRemovedError, N_("The card was removed during reading — place it back on the reader "
+                          "and read again")),
+    (NoCardError, N_("No card on the reader — lay the card flat on the reader, alone, and try "
+                     "again")),
+    (ReaderError, N_("Card reader problem — check that the reader is connected; `cardkit doctor` "
+                     "says what is wrong")),
+    (CardError, N_("The card could not be read — place it on the reader again")),
+    (FixtureError, N_("The recorded session cannot be used")),
+    (VerificationError, N_("Verification refused")),
+    (InputError, N_("The input cannot be used")),
+]
+
+
+def set_language(lang: str | None) -> str:
+    code = pick_language(lang)
+    _state["lang"] = code
+    _state["gettext"] = translator(code)
+    return code
+
+
+def current_language() -> str:
+    if _state["lang"] is None:
+        set_language(None)
+    return str(_state["lang"])
+
+
+def gettext() -> Gettext:
+    if _state["gettext"] is None:
+        set_language(None)
+    return _state["gettext"]
+
+
+def _(msgid: str) -> str:
+    return gettext()(msgid)
+
+
+def lang_option(func: F) -> F:
+    """`--lang vi|en` (else $CARDKIT_LANG, else the locale)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        if value is not None:  # `cardkit --lang vi read …`: the group's choice reaches the command
+            ctx.meta["cardkit.lang"] = value
+        return set_language(value or ctx.meta.get("cardkit.lang"))
+
+    return click.option("--lang", type=click.Choice(LANGUAGES), default=None, expose_value=False,
+                        is_eager=True, callback=callback,
+                        help="Language of the output: vi (Tiếng Việt) or en; default "
+                             "$CARDKIT_LANG, else the locale.")(func)  # type: ignore[return-value]
+
+
+def error_line(exc: CardkitError) -> str:
+    """`cardkit: error: <what to do> (<detail>)`, the lead in the user's language."""
+    lead = next((msg for cls, msg in _ERROR_LEADS if isinstance(exc, cls)), None)
+    word = _("error")
+    if lead is None or _state["lang"] in (None, "en"):
+        return f"cardkit: {word}: {exc}"
+    return f"cardkit: {word}: {_(lead)} ({exc})"
 
 
 def handle_errors(func: F) -> F:
@@ -23,11 +99,13 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except CardkitError as exc:
-            click.echo(f"cardkit: error: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
-            click.echo("cardkit: interrupted", err=True)
+            click.echo("cardkit: " + _("interrupted"), err=True)
             sys.exit(130)
+        finally:  # the next command (same process: tests, a shell) chooses its language anew
+            _state["lang"] = _state["gettext"] = None
 
     return wrapper  # type: ignore[return-value]
 

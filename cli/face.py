@@ -15,7 +15,7 @@ from cardkit.results import CheckState
 if TYPE_CHECKING:
     from cardkit.biometrics.face import FaceResult
 
-from .common import echo_json, exit_with, handle_errors
+from .common import _, echo_json, exit_with, handle_errors, lang_option
 
 OPERATING_POINTS = ("strict", "balanced", "dlib-default")
 
@@ -30,9 +30,11 @@ def operating_point_option(func):  # type: ignore[no-untyped-def]
 
 def render_face(result: FaceResult) -> str:
     """Human-readable lines for a face result (no biometric data)."""
-    label = {CheckState.MATCH: "MATCH", CheckState.NO_MATCH: "NO MATCH",
-             CheckState.NOT_PERFORMED: "NOT PERFORMED"}.get(result.state, result.state.value)
-    lines = [f"Face: {label} — {result.reason}"]
+    label = {CheckState.MATCH: _("MATCH"), CheckState.NO_MATCH: _("NO MATCH"),
+             CheckState.NOT_PERFORMED: _("NOT PERFORMED")}.get(result.state, result.state.value)
+    # quality problems: the advice in the user's language; otherwise the measured reason
+    reason = "; ".join(_(q.advice) for q in result.quality) if result.quality else result.reason
+    lines = [_("Face: {label} — {reason}").format(label=label, reason=reason)]
     if result.distance is not None:
         lines.append(f"  distance {result.distance:.3f} (match if <= {result.threshold:.2f}, "
                      f"operating point {result.operating_point}), score {result.score:.3f}")
@@ -52,6 +54,7 @@ def face_group() -> None:
 @click.argument("probe", type=click.Path(exists=True, dir_okay=False))
 @operating_point_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@lang_option
 @handle_errors
 def compare_cmd(reference: str, probe: str, operating_point: str, as_json: bool) -> None:
     """Compare REFERENCE (e.g. the chip portrait) with PROBE (the live photo).

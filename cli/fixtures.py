@@ -9,11 +9,12 @@ from typing import Any
 import click
 
 from cardkit import __version__
-from cardkit.fixtures import Fixture, load_fixture
+from cardkit.rand import SystemRandom
+from cardkit.transport.fixtures import Fixture, load_fixture
 from cardkit.transport.record import RecordingTransport
 
 from .common import echo_json, handle_errors
-from .read import run_read, verify_options
+from .read import run_verification, verify_options
 from .source import key_to_meta, open_source, source_options
 
 
@@ -37,30 +38,36 @@ def fixtures_group() -> None:
                    "never do it for a real person's card).")
 @handle_errors
 def record_cmd(output: Path, description: str, persona: str | None, store_key: bool,
-               **opts: Any) -> None:
+               verbose: bool, **opts: Any) -> None:
     """Read a card (any source) and record every APDU and random draw to a fixture."""
-    src = open_source(opts)
+    src, key = open_source(opts)
     if persona:
         src.meta["persona"] = persona
+    assert src.transport is not None
     recorder = RecordingTransport(src.transport)
     src.transport = recorder
-    run = run_read(opts, src=src, progress=False)
+    if src.rng is None:
+        src.rng = SystemRandom()
+    result = run_verification(opts, default_policy="card", src=src, key=key, progress=False)
+    card = result.card
+    assert card is not None
     synthetic = src.kind == "sim" or bool(src.meta.get("persona"))
+    used_key = key or src.key
     meta = {
         "description": description,
         "persona": src.meta.get("persona"),
         "seed": src.meta.get("seed"),
-        "reader": run.read.transport.name,
-        "atr": run.read.transport.atr.hex().upper(),
-        "access": run.read.access,
+        "reader": card.transport.name,
+        "atr": card.transport.atr.hex().upper(),
+        "access": card.access,
         "recorded_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "cardkit": __version__,
-        "files": sorted(run.read.files),
-        "access_key": key_to_meta(src.key) if (synthetic or store_key) else None,
+        "files": sorted(card.files),
+        "access_key": key_to_meta(used_key) if used_key and (synthetic or store_key) else None,
     }
-    Fixture(recorder.exchanges, list(run.read.random_draws), run.read.transport, meta).save(output)
-    click.echo(f"recorded {len(recorder.exchanges)} APDUs, {len(run.read.random_draws)} random "
-               f"draws, {len(run.read.files)} files → {output}")
+    Fixture(recorder.exchanges, list(card.random_draws), card.transport, meta).save(output)
+    click.echo(f"recorded {len(recorder.exchanges)} APDUs, {len(card.random_draws)} random "
+               f"draws, {len(card.files)} files → {output}")
 
 
 @fixtures_group.command("show")

@@ -16,13 +16,15 @@ import click
 
 from cardkit import __version__
 
+from .common import lang_option
+
 # name -> (module in this package, attribute, short help shown by `cardkit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "read": ("read", "read_cmd", "Read a chip ID card or passport and verify it."),
+    "read": ("read", "read_cmd", "Read a chip ID card or passport and verify it (policy `card` by "
+             "default: chip genuine and document valid)."),
     "verify": ("verify", "verify_cmd", "Read and verify the card, then match the customer's "
                "face against the chip portrait."),
-    "inspect": ("inspect", "inspect_cmd", "Verify dump folders (COM.bin, SOD.bin, DG1.bin ...): "
-                "passive authentication."),
+    "inspect": ("inspect", "inspect_cmd", "Verify dump folders (COM.bin, SOD.bin, DG1.bin ...)."),
     "readers": ("readers", "readers", "List card readers, or watch cards come and go (--watch)."),
     "doctor": ("doctor", "doctor", "Check pcscd, readers, permissions and the pn533 conflict; "
                "name the fix."),
@@ -35,6 +37,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                  "with `cardkit read --fixture FILE`)."),
     "eac": ("eac", "eac_group", "Extended Access Control: CV certificates and terminal keys for "
             "reading fingerprints."),
+    "qr": ("qr", "qr_cmd", "Decode the CCCD's front QR code: ID, name, date of birth … and the "
+           "access key."),
+    "log": ("log", "log_group", "The audit trail of verifications (no personal data, no "
+            "biometrics)."),
+    "serve": ("serve", "serve_cmd", "Run the local counter service: teller page at /, API under "
+              "/api, OpenAPI at /docs."),
 }
 
 
@@ -74,6 +82,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cardkit")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (secrets are redacted).")
+@lang_option
 def cli(verbose: int) -> None:
     """Read and verify Vietnamese chip ID cards (CCCD) and ICAO eMRTDs."""
     level = logging.WARNING - 10 * min(verbose, 2)

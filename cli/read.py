@@ -1,26 +1,31 @@
-"""`cardkit read`: read a chip (reader, fixture or virtual card), verify it, show or save it."""
+"""`cardkit read`: read a chip (reader, fixture or virtual card), verify it, show or save it.
+
+A thin layer over the library workflow (`cardkit.verify.verify_card`): options → card source,
+key, policy and trust; the result is rendered (text or JSON) and the exit code comes from it.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from cardkit.document import Document, parse_document
 from cardkit.dump import save_dump
 from cardkit.errors import CardkitError, ExitCode, InputError
+from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
-from cardkit.read import CardRead, Terminal, read_card
-from cardkit.report import build_report, overall_verdict
-from cardkit.results import CheckResult, CheckState
-from cardkit.verify import exit_code_for, load_trust_choice, passive_check
+from cardkit.read import Terminal
+from cardkit.results import CheckState
+from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
-from .common import echo_json, handle_errors
-from .render import render_summary
-from .source import Source, open_source, source_options
+from .common import _, echo_json, exit_with, handle_errors, lang_option
+from .render import render_result
+from .source import open_source, source_options
+
+READ_ONLY = Policy("read-only", {}, "--no-verify: read only, nothing verified")
 
 
 class StderrProgress:
@@ -31,41 +36,37 @@ class StderrProgress:
         self.tty = sys.stderr.isatty()
         self._last: str | None = None
 
-    def __call__(self, name: str, done: int, total: int) -> None:
-        if not self.enabled:
+    def __call__(self, event: ProgressEvent) -> None:
+        if not self.enabled or event.step != "read" or event.status != "progress":
             return
+        name, done, total = event.file or "", event.done or 0, event.total or 0
         if self.tty:
             width = 30
             filled = int(width * done / total) if total else width
             bar = "█" * filled + "░" * (width - filled)
-            sys.stderr.write(f"\rReading {name:<10} {bar} {done:>6}/{total:<6} bytes")
+            label = _("Reading {file}").format(file=name)
+            sys.stderr.write(f"\r{label:<18} {bar} {done:>6}/{total:<6}")
             if done >= total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
         elif done >= total and name != self._last:
-            sys.stderr.write(f"read {name}: {total} bytes\n")
+            sys.stderr.write(_("read {file}: {total} bytes").format(file=name, total=total) + "\n")
             self._last = name
-
-
-@dataclass
-class ReadRun:
-    source: Source
-    read: CardRead
-    doc: Document
-    checks: list[CheckResult]
-    report: dict[str, Any]
 
 
 def verify_options(func: Any) -> Any:
     for option in reversed([
+        click.option("--policy", "policy", metavar="NAME|FILE", default=None,
+                     help="Verification policy: a preset (" + ", ".join(preset_names()) + ") or "
+                          "a .toml/.json file."),
         click.option("--trust", multiple=True, metavar="PATH|sim-test",
                      help="CSCA certificates: PEM/DER file, folder or master list (.ml); "
                           "repeatable. `sim-test` = the virtual card's TEST CSCA (never a real "
-                          "state)."),
+                          "state). Default: the local trust store, else the bundled master list."),
         click.option("--crl", multiple=True, type=click.Path(exists=True),
                      help="CRL file (DER/PEM); repeatable."),
         click.option("--allow-unverifiable", is_flag=True,
-                     help="Exit 0 even when a check could not run (e.g. no CSCA)."),
+                     help="Accept checks that could not run (e.g. no CSCA) as the policy's gaps."),
         click.option("--no-verify", is_flag=True, help="Only read; skip all security checks."),
         click.option("--terminal-chain", multiple=True, type=click.Path(exists=True),
                      metavar="DIR|FILE", help="EAC: CV certificates (CVCA link, DV, IS) for "
@@ -73,49 +74,37 @@ def verify_options(func: Any) -> Any:
         click.option("--terminal-key", metavar="FILE|pkcs11:URI",
                      help="EAC: the inspection system's private key: a PEM file or a PKCS#11 "
                      "URI (PIN from $CARDKIT_PKCS11_PIN or a prompt)."),
+        click.option("--verbose", is_flag=True,
+                     help="Show technical details (every check, files, trust list, timings)."),
+        lang_option,
     ]):
         func = option(func)
     return func
 
 
-def run_read(opts: dict[str, Any], *, progress: bool = True, src: Source | None = None) -> ReadRun:
-    """Read and judge, as `cardkit read` does; reused by `verify` and `fixtures record`."""
-    src = src if src is not None else open_source(opts)
-    bar = StderrProgress(progress and not opts.get("json"))
-    no_verify = bool(opts.get("no_verify"))
+def choose_policy(opts: dict[str, Any], default: str) -> Policy:
+    if opts.get("no_verify"):
+        return READ_ONLY
+    policy = load_policy(opts.get("policy") or default)
+    if opts.get("allow_unverifiable"):
+        policy = policy.with_changes(accept_unverifiable=True)
+    if opts.get("operating_point"):
+        policy = policy.with_changes(face_operating_point=opts["operating_point"])
+    return policy
+
+
+def run_verification(opts: dict[str, Any], *, default_policy: str, probes: Probes | None = None,
+                     progress: bool = True, src: CardSource | None = None,
+                     key: Any = None) -> VerificationResult:
+    """Options → the library workflow; reused by `verify`, `inspect` and `fixtures record`."""
+    if src is None:
+        src, key = open_source(opts)
+    policy = choose_policy(opts, default_policy)
     terminal = terminal_from_options(opts)
-    with src.transport:
-        card = read_card(src.transport, src.key, access=opts.get("access", "auto"), rng=src.rng,
-                         progress=bar, chip_checks=not no_verify, terminal=terminal)
-    doc = parse_document(card.files)
-    checks: list[CheckResult] = []
-    extra: dict[str, Any] = {}
-    authenticated: list[int] | None = None
-    if no_verify:
-        checks.append(CheckResult("passive_auth", CheckState.NOT_PERFORMED, "--no-verify given"))
-    else:
-        # Trust comes from the user only: --trust, the local store, or --sim in-process. A
-        # fixture's or dump's own claims ("persona": ...) never select a CSCA.
-        trust = load_trust_choice(opts.get("trust"), sim_default=src.kind == "sim")
-        pa, passive = passive_check(card.files, trust, opts.get("crl") or ())
-        authenticated = passive.authenticated_dgs
-        checks += [pa, card.chip_auth, card.active_auth, card.chip_genuine]
-        if terminal is not None:
-            checks.append(card.terminal_auth)
-    source = {
-        "kind": src.kind,
-        "label": src.label,
-        "reader": card.transport.name,
-        "atr": card.transport.atr.hex().upper(),
-        "access": card.access,
-        "seconds": round(card.seconds, 3),
-        **{k: v for k, v in src.meta.items() if k in ("persona", "seed", "recorded_at")},
-    }
-    report = build_report(doc, source=source, checks=checks, skipped=card.skipped, extra=extra,
-                          authenticated=authenticated)
-    run = ReadRun(src, card, doc, checks, report)
-    report["verdict"] = overall_verdict(gating_checks(run)).to_dict()
-    return run
+    return verify_card(src, key, policy=policy, probes=probes, trust=opts.get("trust") or None,
+                       crls=opts.get("crl") or (), access=opts.get("access", "auto"),
+                       terminal=terminal,
+                       progress=StderrProgress(progress and not opts.get("json")))
 
 
 def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
@@ -131,31 +120,29 @@ def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
     return Terminal(tuple(load_chain(list(chain))), load_terminal_key(key))
 
 
-def write_out(out: Path, run: ReadRun) -> list[Path]:
+def write_out(out: Path, result: VerificationResult) -> list[Path]:
     """Raw files exactly as read, the portrait, fingers (PNG + JSON) and report.json (0600 files,
     0700 folders)."""
-    import json
-
-    written = save_dump(out, run.read.files)
-    dg3 = run.read.files.get("DG3")
+    written = save_dump(out, result.files)
+    dg3 = result.files.get("DG3")
     if dg3 is not None:
-        written += _write_fingers(out, run, dg3)
-    face = run.doc.portrait
+        written += _write_fingers(out, result, dg3)
+    face = result.portrait
     if face is not None:
         name = "face.jp2" if face.mime == "image/jp2" else "face.jpg"
         written.append(write_private(out / name, face.image_bytes))
     written.append(write_private(out / "report.json",
-                                 json.dumps(run.report, ensure_ascii=False, indent=2) + "\n"))
+                                 json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"))
     return written
 
 
-def _write_fingers(out: Path, run: ReadRun, dg3: bytes) -> list[Path]:
+def _write_fingers(out: Path, result: VerificationResult, dg3: bytes) -> list[Path]:
     """Fingers as PNG + JSON — only from a DG3 the issuer's signature covers: a forged chip's
     fingers are never handed on as the holder's (nor fed to the image decoders)."""
     from cardkit.biometrics.finger_images import write_fingers
     from cardkit.lds.dg3 import parse_dg3
 
-    if not run.report.get("data_groups", {}).get("DG3", {}).get("authenticated"):
+    if result.passive is None or 3 not in result.passive.authenticated_dgs:
         click.echo("cardkit: warning: fingerprints not written as images: DG3 is not covered by "
                    "a valid EF.SOD signature (raw DG3.bin kept)", err=True)
         return []
@@ -166,11 +153,16 @@ def _write_fingers(out: Path, run: ReadRun, dg3: bytes) -> list[Path]:
         return []
 
 
-def gating_checks(run: ReadRun) -> list[CheckResult]:
-    """The checks that decide the exit code (chip_auth/active_auth are folded into `chip`);
-    the chip verdict first, so a clone's headline says CLONED OR FORGED CHIP."""
-    return sorted((c for c in run.checks if c.name in ("passive_auth", "chip")),
-                  key=lambda c: c.name != "chip")
+def finish(result: VerificationResult, *, json_out: bool, verbose: bool,
+           read_only: bool = False) -> None:
+    """Print the result and exit with the code that follows from it."""
+    if json_out:
+        echo_json(result.to_dict())
+    else:
+        click.echo(render_result(result, verbose=verbose))
+    code = ExitCode.OK if read_only else result.exit_code
+    if code != ExitCode.OK:
+        exit_with(code)
 
 
 @click.command("read")
@@ -179,30 +171,40 @@ def gating_checks(run: ReadRun) -> list[CheckResult]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write COM.bin, SOD.bin, DG*.bin (raw), face.jpg/.jp2 and report.json here.")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["text", "report", "json", "fhir"]),
+              default=None, help="Output: text; report (= --json, the full report); json (flat "
+              "clinic record); fhir (HL7 FHIR R4 Patient).")
 @handle_errors
-def read_cmd(out: Path | None, json_out: bool, **opts: Any) -> None:
-    """Read a chip ID card or passport and verify it.
+def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
+             **opts: Any) -> None:
+    """Read a chip ID card or passport and verify it (policy `card` by default: chip genuine and
+    document valid).
 
     \b
     Examples:
       cardkit read --sim                      # the built-in virtual card, no reader needed
       cardkit read --id 001093000001 --dob 1993-01-05 --expiry 2033-01-05
-      cardkit read --fixture fixtures/default-bac.json --trust sim-test --out dump/
+      cardkit read --fixture fixtures/default-bac.json --trust sim-test --out dump/ --lang vi
     """
-    opts["json"] = json_out
-    run = run_read(opts)
+    fmt = fmt or ("report" if json_out else "text")
+    opts["json"] = json_out = fmt != "text"
+    result = run_verification(opts, default_policy="card")
     if out is not None:
-        write_out(out, run)
-    ta = run.read.terminal_auth
-    if ta.state == CheckState.INVALID:
+        write_out(out, result)
+    ta = result.checks.get("terminal_auth")
+    if ta is not None and ta.state == CheckState.INVALID:
         click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)
-    if json_out:
-        echo_json(run.report)
-    else:
-        click.echo(render_summary(run.report))
-        if out is not None:
-            click.echo(f"Saved to {out}/")
-    code = exit_code_for(gating_checks(run),
-                         allow_unverifiable=bool(opts.get("allow_unverifiable")) or
-                         bool(opts.get("no_verify")))
-    sys.exit(int(code)) if code != ExitCode.OK else None
+    if not json_out and out is not None:
+        click.echo(_("Saved to {folder}").format(folder=f"{out}/"))
+    if fmt in ("json", "fhir"):
+        from cardkit.clinic import fhir_patient, flat_record
+
+        report = result.to_dict()
+        echo_json(fhir_patient(report) if fmt == "fhir" else flat_record(report))
+        code = ExitCode.OK if opts.get("no_verify") else result.exit_code
+        if code != ExitCode.OK:
+            exit_with(code)
+        return
+    finish(result, json_out=json_out, verbose=verbose, read_only=bool(opts.get("no_verify")))
+
+

@@ -17,7 +17,7 @@ from cardkit.transport.pcsc import (
 )
 from cardkit.transport.profiles import match_profile
 
-from .common import echo_json, handle_errors
+from .common import _, echo_json, handle_errors, lang_option
 
 
 def _row(index: int, name: str) -> dict[str, object]:
@@ -35,6 +35,7 @@ def _row(index: int, name: str) -> dict[str, object]:
 @click.option("--reader", "reader", default=None,
               help="With --watch: only this reader (number, name or unique part of it).")
 @click.option("--json", "as_json", is_flag=True, help="JSON (one object per event with --watch).")
+@lang_option
 @click.option("--timeout", type=float, default=None,
               help="With --watch: stop after this many seconds.")
 @handle_errors
@@ -46,7 +47,8 @@ def readers(watch: bool, reader: str | None, as_json: bool, timeout: float | Non
             echo_json(rows)
             return
         if not rows:
-            click.echo("No card reader found — plug one in; `cardkit doctor` says what is wrong.")
+            click.echo(_("No card reader found — plug one in; `cardkit doctor` says what is "
+                         "wrong."))
             return
         for r in rows:
             atr = f"  ATR {r['atr']}" if r["atr"] else ""
@@ -62,7 +64,7 @@ def readers(watch: bool, reader: str | None, as_json: bool, timeout: float | Non
             return deadline is not None and time.monotonic() >= deadline
 
     if not as_json:
-        click.echo("Watching readers — Ctrl-C to stop.")
+        click.echo(_("Watching readers — Ctrl-C to stop."))
     try:
         for event, name, atr in card_events(reader, poll_ms=200, stop=_Stop()):
             stamp = time.strftime("%H:%M:%S")
@@ -74,4 +76,4 @@ def readers(watch: bool, reader: str | None, as_json: bool, timeout: float | Non
                 click.echo(f"{stamp}  {event:<14} {name}{atr_text}")
     except KeyboardInterrupt:  # Ctrl-C is how a watch normally ends
         if not as_json:
-            click.echo("stopped.")
+            click.echo(_("stopped."))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -13,18 +12,10 @@ from cardkit.errors import InputError
 from cardkit.icao.keys import CanKey, MrzKey
 from cardkit.lds.dates import DateKind, to_mrz_date
 from cardkit.lds.mrz import parse_mrz, vn_access_key
-from cardkit.rand import RandomSource, ReplayRandom, SystemRandom
-from cardkit.transport.base import Transport
+from cardkit.verify import CardSource
+from cardkit.verify import _key_from_meta as _key_from_meta  # noqa: F401 - used by tests
 
-
-@dataclass
-class Source:
-    transport: Transport
-    key: MrzKey | CanKey
-    rng: RandomSource
-    kind: str  # "reader", "fixture", "sim"
-    label: str
-    meta: dict[str, Any] = field(default_factory=dict)
+from .common import _
 
 
 def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,6 +38,12 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      "newlines or spaces)."),
         click.option("--can", metavar="DIGITS", help="Card Access Number for PACE (CCCD: the last "
                      "6 digits of the ID)."),
+        click.option("--qr-image", "qr_image", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Key from a photo of the card's front QR code (CAN for PACE; with "
+                          "--expiry the MRZ key)."),
+        click.option("--qr-camera", "qr_camera", metavar="N|DEVICE|VIDEO",
+                     help="Key from the card's QR code held to a camera (index, device path or a "
+                          "video file)."),
         click.option("--access", type=click.Choice(["auto", "bac", "pace"]), default="auto",
                      show_default=True, help="Access protocol: PACE when the chip offers it, else BAC."),
         click.option("--timeout", type=float, default=10.0, show_default=True,
@@ -70,87 +67,74 @@ def key_from_options(
     given = [name for name, v in (("--id", id12), ("--doc-number", doc_number), ("--mrz", mrz),
                                   ("--can", can)) if v]
     if len(given) > 1:
-        raise InputError(f"give one access key, not {' and '.join(given)}")
+        raise InputError(_("give one access key, not {options}").format(
+            options=" and ".join(given)))
     if can:
         digits = can.strip()
         if not digits.isdigit() or not 6 <= len(digits) <= 12:
-            raise InputError("--can must be the 6-digit Card Access Number")
+            raise InputError(_("--can must be the 6-digit Card Access Number"))
         return CanKey(digits)
     if mrz:
         # Lines may come separated by newlines, spaces or a literal "\n" (MRZ text has no spaces).
         return parse_mrz("\n".join(mrz.replace("\\n", "\n").split())).access_key()
     if id12 or doc_number:
         if not dob or not expiry:
-            raise InputError("give --dob and --expiry with " + ("--id" if id12 else "--doc-number"))
+            raise InputError(_("give --dob and --expiry with {option}").format(
+                option="--id" if id12 else "--doc-number"))
         if id12:
             return vn_access_key(id12, dob, expiry)
         number = doc_number.strip().upper().replace(" ", "")  # type: ignore[union-attr]
         if not number or len(number) > 22 or not number.replace("<", "").isalnum():
-            raise InputError("--doc-number must be letters and digits as printed")
+            raise InputError(_("--doc-number must be letters and digits as printed"))
         return MrzKey(
             number,
             to_mrz_date(dob, DateKind.BIRTH, what="date of birth"),
             to_mrz_date(expiry, DateKind.EXPIRY, what="date of expiry"),
         )
     if dob or expiry:
-        raise InputError("--dob/--expiry need --id (12-digit ID) or --doc-number")
+        raise InputError(_("--dob/--expiry need --id (12-digit ID) or --doc-number"))
     return None
 
 
-def open_source(opts: dict[str, Any]) -> Source:
-    """Build the transport, key and randomness source from the parsed options."""
+def open_source(opts: dict[str, Any]) -> tuple[CardSource, MrzKey | CanKey | None]:
+    """The card source and the key the user typed (None: the source's own, if it has one)."""
     chosen = [n for n in ("reader", "fixture", "sim") if opts.get(n) is not None]
     if len(chosen) > 1:
-        raise InputError("choose one card source: --reader, --fixture or --sim")
-    key = key_from_options(
+        raise InputError(_("choose one card source: --reader, --fixture or --sim"))
+    key = _key_from_qr(opts) or key_from_options(
         id12=opts.get("id12"), doc_number=opts.get("doc_number"), dob=opts.get("dob"),
         expiry=opts.get("expiry"), mrz=opts.get("mrz"), can=opts.get("can"),
     )
     source = chosen[0] if chosen else "reader"
     if source == "fixture":
-        from cardkit.fixtures import load_fixture
-        from cardkit.transport.replay import ReplayTransport
-
-        fx = load_fixture(opts["fixture"])
-        if key is None:
-            key = _key_from_meta(fx.meta.get("access_key"))
-        if key is None:
-            raise InputError("this fixture stores no access key: give --id/--dob/--expiry, "
-                             "--mrz or --can")
-        return Source(ReplayTransport(fx), key, ReplayRandom(list(fx.random)), "fixture",
-                      str(opts["fixture"]), dict(fx.meta))
+        src = CardSource.from_fixture(opts["fixture"])
+        if key is None and src.key is None:
+            raise InputError(_("this fixture stores no access key: give --id/--dob/--expiry, "
+                               "--mrz or --can"))
+        return src, key
     if source == "sim":
-        from cardkit.sim.card import VirtualCard
-        from cardkit.sim.personas import get_persona
-        from cardkit.transport.sim import SimTransport
-
-        persona = get_persona(opts["sim"], opts.get("seed"))
-        if key is None:
-            key = persona.mrz_key
-        return Source(SimTransport(VirtualCard(persona)), key, SystemRandom(), "sim",
-                      f"virtual card ({persona.name})",
-                      {"persona": persona.name, "seed": opts.get("seed")})
-    from cardkit.transport.pcsc import PcscTransport
-
+        return CardSource.from_sim(opts["sim"], opts.get("seed")), key
     if key is None:
-        raise InputError("give the access key: --id 12DIGITS --dob DATE --expiry DATE "
-                         "(or --mrz TEXT, --doc-number/--dob/--expiry, --can DIGITS)")
+        raise InputError(_("give the access key: --id 12DIGITS --dob DATE --expiry DATE "
+                           "(or --mrz TEXT, --doc-number/--dob/--expiry, --can DIGITS)"))
     reader = opts.get("reader")
-    transport = PcscTransport(reader=int(reader) if reader and reader.isdigit() else reader,
-                              wait=float(opts.get("timeout") or 0.0))
-    return Source(transport, key, SystemRandom(), "reader", opts.get("reader") or "first reader")
+    return CardSource.from_reader(int(reader) if reader and reader.isdigit() else reader,
+                                  wait=float(opts.get("timeout") or 0.0)), key
 
 
-def _key_from_meta(meta: Any) -> MrzKey | CanKey | None:
-    if not isinstance(meta, dict):
+def _key_from_qr(opts: dict[str, Any]) -> MrzKey | CanKey | None:
+    """The key from the card's front QR code (`--qr-image` / `--qr-camera`), with `--expiry`."""
+    image, camera = opts.get("qr_image"), opts.get("qr_camera")
+    if not image and not camera:
         return None
-    if "can" in meta:
-        return CanKey(str(meta["can"]))
-    try:
-        return MrzKey(str(meta["document_number"]), str(meta["date_of_birth"]),
-                      str(meta["date_of_expiry"]))
-    except KeyError:
-        return None
+    other = [n for n in ("id12", "doc_number", "mrz", "can", "dob") if opts.get(n)]
+    if (image and camera) or other:
+        raise InputError("the QR code gives the key: do not add --id/--dob/--mrz/--can or a "
+                         "second QR source (only --expiry)")
+    from cardkit.qr import decode_image, scan_camera
+
+    qr = decode_image(image) if image else scan_camera(camera)
+    return qr.access_key(opts.get("expiry"))
 
 
 def key_to_meta(key: MrzKey | CanKey) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`cardkit trust import|add|list`: the local CSCA trust directory (ICAO 9303-12 §9 master lists)."""
+"""`cardkit trust import|add|list|update`: the local CSCA trust directory (ICAO 9303-12 §9 master lists)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cardkit.errors import ExitCode
+from cardkit.security.snapshot import DEFAULT_MAX_AGE_DAYS, load_snapshot, update_snapshot
 from cardkit.security.trust import (
     TrustStore,
     add_to_trust_dir,
@@ -17,7 +17,7 @@ from cardkit.security.trust import (
     read_provenance,
 )
 
-from .common import echo_json, exit_with, handle_errors
+from .common import _, echo_json, handle_errors, lang_option
 
 _DIR_OPTION = click.option(
     "--dir", "trust_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -70,29 +70,60 @@ def add_cmd(paths: tuple[Path, ...], trust_dir: Path | None) -> None:
 
 @trust_group.command("list")
 @_DIR_OPTION
+@lang_option
+@click.option("--max-age-days", type=click.IntRange(1), default=DEFAULT_MAX_AGE_DAYS,
+              show_default=True, help="Warn when the bundled/updated master list is older.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def list_cmd(trust_dir: Path | None, as_json: bool) -> None:
-    """List the CSCA certificates in the trust directory."""
+def list_cmd(trust_dir: Path | None, max_age_days: int, as_json: bool) -> None:
+    """List the CSCAs in use: the trust directory, else the master list bundled with cardkit."""
     folder = trust_dir or default_trust_dir()
     store = TrustStore.load(folder) if folder.is_dir() else TrustStore()
+    snap = None
+    if not len(store):
+        snap = load_snapshot()  # verified against the pinned root; refused if tampered
+        store = snap.store
     entries = list_trust(store)
     if as_json:
-        echo_json({"folder": str(folder), "csca": [asdict(e) for e in entries],
-                   "crls": len(store.crls), "provenance": read_provenance(folder)["imports"]})
-        return
-    if not entries:
-        click.echo(f"No CSCA certificates in {folder} (cardkit trust import FILE.ml)")
-        exit_with(ExitCode.OK)
+        echo_json({"folder": str(folder), "source": "bundled" if snap else "local",
+                   "master_list": snap.to_dict() if snap else None,
+                   "csca": [asdict(e) for e in entries], "crls": len(store.crls),
+                   "provenance": read_provenance(folder)["imports"]})
         return
     for e in entries:
         kind = "" if e.self_signed else "  [link]"
         click.echo(f"{e.country:<3} {e.not_before} → {e.not_after}  {e.subject}{kind}")
-    click.echo(f"{len(entries)} CSCA certificates, {len(store.crls)} CRLs in {folder}")
-    for imp in read_provenance(folder)["imports"]:
-        click.echo(f"imported {imp.get('imported_at')}: {imp.get('file')} signed by "
-                   f"{imp.get('signer')} (publisher {imp.get('publisher', {}).get('state')}"
-                   f"{', OVERRIDE' if imp.get('override') else ''})")
+    if snap is not None:
+        click.echo(_("{count} CSCA certificates from the {name} of {date}, signed by {signer} "
+                     "(signature and signer checked against the pinned German CSCA)").format(
+            count=len(entries), name=snap.name, date=snap.date, signer=snap.signer))
+        if snap.age_warning(max_age_days):
+            click.echo(_("Warning: {text}").format(text=_(
+                "the list of state certificates is {days} days old — update it with "
+                "`cardkit trust update`").format(days=snap.age_days())), err=True)
+    else:
+        click.echo(_("{count} CSCA certificates, {crls} CRLs in {folder}").format(
+            count=len(entries), crls=len(store.crls), folder=folder))
+        for imp in read_provenance(folder)["imports"]:
+            click.echo(f"imported {imp.get('imported_at')}: {imp.get('file')} signed by "
+                       f"{imp.get('signer')} (publisher {imp.get('publisher', {}).get('state')}"
+                       f"{', OVERRIDE' if imp.get('override') else ''})")
+
+
+@trust_group.command("update")
+@click.argument("source", metavar="FILE|URL")
+@lang_option
+@handle_errors
+def update_cmd(source: str) -> None:
+    """Replace the bundled CSCA master list with a newer one (file or https URL).
+
+    The list's signature and its signer's chain to the pinned German CSCA are checked first;
+    a list that fails is refused and nothing changes.
+    """
+    snap = update_snapshot(source)
+    click.echo(_("Installed the {name} of {date}, signed by {signer}: {count} CSCA certificates "
+                 "({path})").format(name=snap.name, date=snap.date, signer=snap.signer,
+                                    count=len(snap.store), path=snap.path))
 
 
 trust = trust_group  # the name the lead registers

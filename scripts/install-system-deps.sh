@@ -6,6 +6,9 @@
 set -euo pipefail
 PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl
       openpace softhsm2 opensc)  # EAC: cvc-create/cvc-print, a PKCS#11 token, pkcs11-tool
+# The counter (issue 14): the teller page is tested in Debian's headless chromium driven by its
+# chromedriver (no browser download); the audit trail's PostgreSQL path against a real server.
+PKGS+=(chromium chromium-driver postgresql)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from cardkit.sim.card import VirtualCard
+from cardkit.sim.pcscd_harness import PcscdHarness
 from cardkit.sim.personas import get_persona
 from cardkit.sim.vpcd import serve_in_thread
-from cardkit.transport.pcscd_harness import PcscdHarness
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
             thread, stop, _ = serve_in_thread(card, port=harness.port_for(reader))
             if not harness.wait_card(reader, present=True, timeout=5):
                 raise SystemExit(f"{reader}: the virtual card did not appear")
-            cmd = [sys.executable, "-m", "cli.main", "fixtures", "record", "--reader", reader,
+            cmd = [sys.executable, "-m", "cardkit", "fixtures", "record", "--reader", reader,
                    "--persona", persona, "--description", description, "-o", str(out / fname),
                    *key_options(persona, kind), *extra]
             done = subprocess.run(cmd, env=harness.env, cwd=ROOT, capture_output=True, text=True)

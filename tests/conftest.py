@@ -6,7 +6,10 @@ skip with a reason when it is absent — except under CI (CI=true), where its ab
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,42 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# A fresh install for every test run: no user trust store, no updated master list (the bundled
+# snapshot is what cardkit uses). Tests that need a trust directory set their own.
+_FRESH = Path(tempfile.mkdtemp(prefix="cardkit-test-home-"))
+atexit.register(shutil.rmtree, _FRESH, True)
+os.environ.setdefault("CARDKIT_TRUST_DIR", str(_FRESH / "trust"))
+os.environ.setdefault("CARDKIT_SNAPSHOT_DIR", str(_FRESH / "masterlist"))
+
+REPORT_SCHEMA = ROOT / "cardkit" / "data" / "report.schema.json"
+
+
+def validate_report(report: dict) -> dict:
+    """Every report is checked against the published JSON schema (cardkit/data/)."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads(REPORT_SCHEMA.read_text("utf-8"))
+    jsonschema.validate(report, schema, format_checker=jsonschema.FormatChecker())
+    return report
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_report_matches_the_schema():  # type: ignore[no-untyped-def]
+    """Wrap the one report builder: any report a test produces in-process is validated."""
+    import cardkit.report as workflow
+
+    original = workflow.build_report
+
+    def checked(result):  # type: ignore[no-untyped-def]
+        return validate_report(original(result))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(workflow, "build_report", checked)
+        yield
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     need(SHARED.is_dir(), f"{SHARED} not present (shared reference data)")
@@ -39,12 +78,12 @@ def interop_dir(shared_dir: Path) -> Path:
 # --- pcscd + vpcd harness (readers/transport owner) ----------------------------------------------
 # `pcscd_vpcd`: a private pcscd (unshare -m + tmpfs /run/pcscd) with vpcd readers, reachable by
 # pyscard in this process; falls back to the system pcscd. Returns a
-# cardkit.transport.pcscd_harness.PcscdHarness: `.readers` (names), `.port_for(reader) -> int`
+# cardkit.sim.pcscd_harness.PcscdHarness: `.readers` (names), `.port_for(reader) -> int`
 # (vpcd TCP port for the card side), `.env` (for subprocesses), `.socket_path`, `.mode`.
 # libpcsclite caches PCSCLITE_CSOCK_NAME at the first PC/SC call, so the variable is pointed at a
 # stable symlink here, at import time, before any test can make a context; the fixture retargets it.
 
-from cardkit.transport import pcscd_harness as _pcscd_harness  # noqa: E402
+from cardkit.sim import pcscd_harness as _pcscd_harness  # noqa: E402
 
 _pcscd_harness.point_client(_pcscd_harness.SYSTEM_SOCKET)
 
@@ -80,3 +119,21 @@ def no_reader_pcscd(pcscd_vpcd):  # type: ignore[no-untyped-def]
             yield empty
     finally:
         empty.stop()
+
+
+def chip_portrait(path: Path, ext: str = ".jpg") -> bytes:
+    """A chip-like portrait (240×320, JPEG or JPEG 2000) from a photo file."""
+    import cv2
+    import numpy as np
+
+    img = cv2.imread(str(path))
+    h, w = img.shape[:2]
+    scale = 320 / h
+    img = cv2.resize(img, (int(w * scale), 320), interpolation=cv2.INTER_AREA)
+    x0 = max(0, (img.shape[1] - 240) // 2)
+    img = np.ascontiguousarray(img[:, x0:x0 + 240])
+    params = [cv2.IMWRITE_JPEG_QUALITY, 85] if ext == ".jpg" else [
+        cv2.IMWRITE_JPEG2000_COMPRESSION_X1000, 120]
+    ok, buf = cv2.imencode(ext, img, params)
+    assert ok
+    return buf.tobytes()

@@ -1,16 +1,15 @@
 """Reading the LDS of an eMRTD application (ICAO 9303-10 §3.5, §4.6; 9303-11 §4).
 
 `read_card_access(transport)` reads EF.CardAccess before any application is selected,
-`open_session(...)` authenticates (BAC, or PACE when `cardkit.icao.pace` is available and the
-chip offers it) and selects the eMRTD application, `read_lds(session)` reads EF.COM, EF.SOD and
-the data groups EF.COM or EF.SOD lists; files the chip will not give are reported in `skipped`.
+`open_session(...)` authenticates (BAC, or PACE when the chip offers it) and selects the eMRTD
+application, `read_lds(session)` reads EF.COM, EF.SOD and the data groups EF.COM or EF.SOD lists;
+files the chip will not give are reported in `skipped`.
 DG3/DG4 (fingerprints, iris) are not even asked for without Terminal Authentication: ICAO
 9303-11 §7.1 and BSI TR-03110 protect them by EAC, so the chip would refuse them.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,16 +23,18 @@ from ..errors import (
 )
 from ..lds import files as lds_files
 from ..lds import tlv
+from ..lds.card_access import parse_card_access
+from ..lds.com import parse_com
 from ..rand import RandomSource
 from ..transport.base import Transport
 from .bac import perform_bac
 from .keys import CanKey, MrzKey
+from .pace import perform_pace
 from .session import CardSession
 
 log = logging.getLogger(__name__)
 
 FileProgress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total)
-PACE_OID_PREFIX = bytes.fromhex("04007F0007020204")  # id-PACE, BSI TR-03110-3 §A.1.1
 EAC_FILES = frozenset({"DG3", "DG4"})
 _EAC_REASON = "protected: needs Terminal Authentication (EAC)"
 
@@ -66,23 +67,12 @@ def card_access_offers_pace(card_access: bytes | None) -> bool:
     if not card_access:
         return False
     try:
-        outer = tlv.parse(card_access, 0x31, allow_trailing=True)
-        for info in outer.children():
-            if info.tag != 0x30:
-                continue
-            kids = info.children()
-            if kids and kids[0].tag == 0x06 and kids[0].value.startswith(PACE_OID_PREFIX):
-                return True
+        return bool(parse_card_access(card_access).pace)
     except ParseError:
         return False
-    return False
 
 
 # --- access -----------------------------------------------------------------------------------------
-
-
-def _pace_available() -> bool:
-    return importlib.util.find_spec(f"{__package__}.pace") is not None
 
 
 def open_session(
@@ -102,16 +92,11 @@ def open_session(
     if access not in ("auto", "bac", "pace"):
         raise ValueError("access must be 'auto', 'bac' or 'pace'")
     session = session or CardSession(transport)
-    use_pace = access == "pace" or (
-        access == "auto" and card_access_offers_pace(card_access) and _pace_available())
+    use_pace = access == "pace" or (access == "auto" and card_access_offers_pace(card_access))
     if use_pace:
-        if not _pace_available():
-            raise InputError("PACE is not available in this cardkit: use --access bac")
         if card_access is None:
             raise InputError("PACE needs EF.CardAccess, which this chip did not provide: "
                              "use --access bac")
-        from .pace import perform_pace  # written separately; imported only when used
-
         try:
             result = perform_pace(session, key, card_access, rng)
         except StatusWordError as exc:
@@ -145,14 +130,9 @@ def open_session(
 def _com_data_groups(com: bytes) -> list[int]:
     """Data-group numbers listed in EF.COM's tag list (DO'5C'), ICAO 9303-10 §4.6.1."""
     try:
-        from ..lds.com import parse_com
-    except ImportError:  # pragma: no cover - com.py is written separately
-        parse_com = None
-    if parse_com is not None:
-        try:
-            return list(parse_com(com).data_groups)
-        except ParseError as exc:
-            log.warning("EF.COM is irregular (%s); reading its tag list leniently", exc)
+        return list(parse_com(com).data_groups)
+    except ParseError as exc:
+        log.warning("EF.COM is irregular (%s); reading its tag list leniently", exc)
     outer = tlv.parse(com, lds_files.COM.tag, allow_trailing=True)
     tags = outer.require(0x5C, "EF.COM").value
     return sorted({lds_files.TAG_TO_DG[b] for b in tags if b in lds_files.TAG_TO_DG})

@@ -22,13 +22,15 @@ from typing import Any
 
 from asn1crypto import x509 as ax509
 
+from ..checks import CheckName
 from ..errors import ParseError
 from ..lds.sod import ID_LDS_SECURITY_OBJECT, Sod, parse_sod
-from ..results import CheckResult, CheckState
+from ..results import CheckResult, CheckState, worst_state
 from . import certs, signature
 from .crl import Crl, check_revocation, load_crls
 from .trust import TrustStore
 
+PASSIVE_AUTH = CheckName.PASSIVE_AUTH.value
 CHECK_NAMES = ("dg_hashes", "sod_signature", "dsc_chain", "dsc_validity", "crl")
 _PHRASES = {
     "dg_hashes": "data groups not checked",
@@ -303,7 +305,7 @@ def verify_passive(files: Mapping[str, bytes], *, trust: TrustStore | None,
     sod_bytes = files.get("SOD")
     if not sod_bytes:
         checks = [CheckResult(n, CheckState.NOT_PERFORMED, "no EF.SOD read") for n in CHECK_NAMES]
-        overall = CheckResult("passive_authentication", CheckState.UNVERIFIABLE,
+        overall = CheckResult(PASSIVE_AUTH, CheckState.UNVERIFIABLE,
                               "no EF.SOD read: the chip data cannot be authenticated",
                               {"required": required})
         return PassiveResult(checks, overall, when)
@@ -417,16 +419,19 @@ def _validity_check(dsc: ax509.Certificate, csca: ax509.Certificate | None,
 
 
 def _overall(checks: list[CheckResult], required: list[str]) -> CheckResult:
+    """The one rule (cardkit.results.worst_state) over the required checks and any invalid one;
+    whatever is neither valid nor invalid is unverifiable here."""
     details = {"required": required}
-    bad = [c for c in checks if c.state == CheckState.INVALID]
-    if bad:
-        return CheckResult("passive_authentication", CheckState.INVALID,
-                           "; ".join(f"{c.name}: {c.reason}" for c in bad), details)
-    unsure = [c for c in checks if c.name in required and c.state != CheckState.VALID]
-    if unsure:
-        return CheckResult("passive_authentication", CheckState.UNVERIFIABLE,
-                           "; ".join(f"{c.name}: {c.reason}" for c in unsure), details)
-    return CheckResult("passive_authentication", CheckState.VALID, "all checks valid", details)
+    counted = [c for c in checks if c.name in required or c.state == CheckState.INVALID]
+    state = worst_state(c.state for c in counted)
+    if state is CheckState.VALID:
+        return CheckResult(PASSIVE_AUTH, CheckState.VALID, "all checks valid", details)
+    if state is not CheckState.INVALID:
+        state = CheckState.UNVERIFIABLE
+    why = [c for c in counted if (c.state == CheckState.INVALID) == (state is CheckState.INVALID)
+           and c.state != CheckState.VALID]
+    return CheckResult(PASSIVE_AUTH, state, "; ".join(f"{c.name}: {c.reason}" for c in why),
+                       details)
 
 
 def verify_dump(folder: str, *, trust: TrustStore | None, crls: Iterable[Crl | bytes] = (),

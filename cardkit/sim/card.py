@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import logging
 import os
 import time
@@ -55,12 +54,6 @@ def _with_tck(body: bytes) -> bytes:
 
 ATR = _with_tck(_ATR_BODY)
 
-EXTENSION_MODULES = (
-    "cardkit.sim.pace_card",
-    "cardkit.sim.chip_auth_card",
-    "cardkit.sim.active_auth_card",
-    "cardkit.sim.terminal_auth_card",
-)
 EAC_PROTECTED = frozenset({"DG3", "DG4"})  # need Terminal Authentication (ICAO 9303-11 §7.1)
 MAX_FILE = 0xFFFFFF  # B1 offsets are 3 bytes at most here
 
@@ -212,16 +205,11 @@ class VirtualCard:
         self._pending_sm = False
 
     def _load_extensions(self) -> None:
-        for name in EXTENSION_MODULES:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name == name:
-                    continue
-                raise
-            install = getattr(module, "install", None)
-            if install is not None:
-                install(self)
+        # imported here: these card-side protocol modules import VirtualCard from this module
+        from . import active_auth_card, chip_auth_card, pace_card, terminal_auth_card
+
+        for module in (pace_card, chip_auth_card, active_auth_card, terminal_auth_card):
+            module.install(self)
 
     # --- power ---------------------------------------------------------------------------------
 

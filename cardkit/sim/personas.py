@@ -5,7 +5,7 @@ Every persona is deterministic from its seed: the same (name, seed) gives byte-i
 the README example (`IDVNM0930000011001093000001<<2`).
 
 Built-in personas (`list_personas()`): `default`, `jp2`, `forged-dg`, `unknown-csca`,
-`revoked-dsc`, `small-le`, plus `ecdsa-dsc` (brainpoolP256r1 DSC). Other modules add theirs
+`revoked-dsc`, `expired`, `small-le`, plus `ecdsa-dsc` (brainpoolP256r1 DSC). Other modules add theirs
 with `register_persona(name, description, builder)`; a builder takes the seed and returns a
 `Persona` (usually `build_persona(...)` with its own options).
 """
@@ -403,19 +403,13 @@ _plugins_loaded = False
 
 
 def _load_plugins() -> None:
-    """Personas defined in cardkit.sim.personas_eac (PACE/CA/AA) and personas_hostile (lying chips)."""
+    """Register the personas of cardkit.sim.personas_eac (PACE/CA/AA) and personas_hostile
+    (lying chips); they import this module, so they are imported on first use, not at the top."""
     global _plugins_loaded
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    import importlib
-
-    for module in ("cardkit.sim.personas_eac", "cardkit.sim.personas_hostile"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    from . import personas_eac, personas_hostile  # noqa: F401 - register their personas
 
 
 def _simple(name: str, description: str, options: BuildOptions = _DEFAULT_OPTIONS,
@@ -434,6 +428,12 @@ _simple("forged-dg", "DG13 altered after signing: its SOD hash does not match",
 _simple("unknown-csca", "DSC issued by a CSCA that is not in the exported trust store",
         BuildOptions(dsc="unknown-csca"))
 _simple("revoked-dsc", "DSC listed in the exported CRL", BuildOptions(dsc="revoked"))
+register_persona(
+    "expired", "genuine chip (all signatures valid) whose document expired on 2024-01-05",
+    lambda seed: build_persona(
+        "expired", "genuine chip (all signatures valid) whose document expired on 2024-01-05",
+        seed, holder=dataclasses.replace(make_holder(seed), date_of_issue=dt.date(2012, 1, 5),
+                                         date_of_expiry=dt.date(2024, 1, 5))))
 _simple("small-le", "reader-hostile chip: READ BINARY Le at most 0x80, no extended length",
         quirks=Quirks(max_le=0x80, extended_length=False))
 

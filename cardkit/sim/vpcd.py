@@ -18,14 +18,15 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
-from ..errors import CardRemovedError, ReaderError
+from ..errors import CardRemovedError
+from . import vpcd_wire as wire
 from .card import VirtualCard
+from .vpcd_wire import GET_ATR, POWER_OFF, POWER_ON, RESET
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 35963
-POWER_OFF, POWER_ON, RESET, GET_ATR = 0x00, 0x01, 0x02, 0x04
 _POLL = 0.2  # seconds between checks of stop_event / max_seconds
 
 
@@ -44,46 +45,10 @@ class ServeResult:
     seconds: float
 
 
-def _quickack(sock: socket.socket) -> None:
-    quickack = getattr(socket, "TCP_QUICKACK", None)
-    if quickack is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
-
-
 def connect(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float = 3.0
             ) -> socket.socket:
     """Open the card-side connection to vpcd, or raise ReaderError with a one-line hint."""
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except OSError:
-        raise ReaderError(f"vpcd not reachable on {host}:{port} — is pcscd with "
-                          "vsmartcard-vpcd running?") from None
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    _quickack(sock)
-    return sock
-
-
-class _Framer:
-    """Splits the byte stream into uint16-length-prefixed messages."""
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        self.buf += data
-        out = []
-        while len(self.buf) >= 2:
-            n = int.from_bytes(self.buf[:2], "big")
-            if len(self.buf) < 2 + n:
-                break
-            out.append(bytes(self.buf[2:2 + n]))
-            del self.buf[:2 + n]
-        return out
-
-
-def _send(sock: socket.socket, payload: bytes) -> None:
-    sock.sendall(len(payload).to_bytes(2, "big") + payload)
+    return wire.connect(host, port, timeout)
 
 
 def handle_message(card: VirtualCard, msg: bytes) -> bytes | None:
@@ -123,7 +88,7 @@ def serve_socket(card: VirtualCard, sock: socket.socket, *,
     sock.settimeout(_POLL)
     start = time.monotonic()
     apdus = 0
-    framer = _Framer()
+    framer = wire.Framer()
     reason = StopReason.VPCD_CLOSED
     try:
         while True:
@@ -139,7 +104,7 @@ def serve_socket(card: VirtualCard, sock: socket.socket, *,
                 continue
             except OSError:
                 break
-            _quickack(sock)
+            wire.quickack(sock)
             if not data:
                 break
             removed = False
@@ -152,7 +117,7 @@ def serve_socket(card: VirtualCard, sock: socket.socket, *,
                 if len(msg) > 1:
                     apdus += 1
                 if reply is not None:
-                    _send(sock, reply)
+                    wire.send(sock, reply)
                 if card.removed:
                     removed = True
                     break

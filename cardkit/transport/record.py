@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..fixtures import Exchange
 from .base import Transport, TransportInfo
+from .fixtures import Exchange
 
 
 class RecordingTransport(Transport):

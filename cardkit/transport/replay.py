@@ -7,8 +7,8 @@ FixtureError naming the APDU number and how it differs.
 from __future__ import annotations
 
 from ..errors import FixtureError
-from ..fixtures import Fixture
 from .base import Transport, TransportInfo
+from .fixtures import Fixture
 
 
 def _show(b: bytes, limit: int = 24) -> str:

@@ -257,7 +257,7 @@ def test_missing_camera_raises_actionable_error(matcher, photo):
 # --- CLI ----------------------------------------------------------------------------------------
 
 def test_cli_face_compare_exit_codes(matcher, faces_dir, tmp_path):
-    from cli.face import face_group
+    from cardkit_cli.face import face_group
 
     runner = CliRunner()
     ok = runner.invoke(face_group, ["compare", str(faces_dir / "kit_harington/1.jpg"),

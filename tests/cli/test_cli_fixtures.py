@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from cardkit.errors import FixtureError
-from cardkit.fixtures import load_fixture
 from cardkit.rand import ReplayRandom
 from cardkit.read import read_card
+from cardkit.transport.fixtures import load_fixture
 from cardkit.transport.replay import ReplayTransport
-from cli.main import cli
-from cli.source import _key_from_meta
+from cardkit_cli.main import cli
+from cardkit_cli.source import _key_from_meta
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 EXPECTED = {
@@ -47,29 +47,36 @@ def test_replay_is_byte_exact(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cli_replay_verdict(name: str) -> None:
-    # the user names the virtual card's TEST CSCA: a fixture never chooses its own trust
+    """Replays verified against the virtual card's TEST CSCA, named by the user: a fixture never
+    chooses its own trust."""
     result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json",
                                       "--trust", "sim-test"])
     code, _ = EXPECTED[name]
     assert result.exit_code == code, result.output
     report = json.loads(result.stdout)
-    assert report["verdict"]["state"] == ("valid" if code == 0 else "invalid")
+    assert report["verdict"]["result"] == ("verified" if code == 0 else "rejected")
+    assert report["trust"]["kind"] == "user"
+    reasons = [r["message"] for r in report["verdict"]["reasons"]]
     if name == "clone.json":
-        assert "CLONED OR FORGED CHIP" in report["verdict"]["reason"]
+        assert reasons == ["the chip is a copy or a forgery"]
         assert report["checks"]["chip_auth"]["state"] == "invalid"
         assert report["checks"]["active_auth"]["state"] == "invalid"
     if name == "forged-dg.json":
-        assert "DG13" in report["verdict"]["reason"]
+        assert reasons == ["the card data was changed after the card was issued"]
+        assert "DG13" in report["checks"]["passive_auth"]["reason"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cli_replay_without_trust_is_never_genuine(name: str, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --trust the bundled (German) master list is used, never the virtual card's TEST
+    CSCA: the fixture's signer is not a state's, so the card is rejected."""
     monkeypatch.setenv("CARDKIT_TRUST_DIR", str(tmp_path / "empty"))
     result = CliRunner().invoke(cli, ["read", "--fixture", str(FIXTURES / name), "--json"])
-    code, _ = EXPECTED[name]
-    assert result.exit_code == (6 if code == 0 else 3), result.output
-    assert json.loads(result.stdout)["verdict"]["state"] != "valid"
+    assert result.exit_code == 3, result.output
+    report = json.loads(result.stdout)
+    assert report["trust"]["kind"] == "bundled" and report["verdict"]["result"] == "rejected"
+    assert report["checks"]["passive_auth"]["details"]["failed"] in ("dsc_chain", "dg_hashes")
 
 
 def test_divergence_names_the_apdu(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cardkit.dump import load_dump
-from cli.main import cli
+from cardkit_cli.main import cli
 
 
 @pytest.mark.parametrize("folder, expired, dgs", [
@@ -23,7 +23,9 @@ def test_reference_dumps_are_not_valid_and_say_why(interop_dir: Path, folder: st
     r = CliRunner().invoke(cli, ["inspect", str(interop_dir / folder), "--no-default-trust",
                                  "--json"])
     assert r.exit_code == 3, r.stderr
-    checks = json.loads(r.stdout)["checks"]
+    report = json.loads(r.stdout)
+    assert report["verdict"]["result"] == "rejected"
+    checks = report["checks"]["passive_auth"]["details"]["checks"]
     assert checks["dg_hashes"]["state"] == dgs
     assert checks["sod_signature"]["state"] == "valid"
     assert checks["dsc_chain"]["state"] == "unverifiable"

@@ -15,7 +15,8 @@ from cardkit.dump import load_dump
 from cardkit.sim.card import VirtualCard
 from cardkit.sim.personas import get_persona, list_personas
 from cardkit.sim.vpcd import serve_in_thread
-from cli.main import cli
+from cardkit_cli.main import cli
+from tests.conftest import validate_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,21 +31,24 @@ def test_default_persona_summary_keeps_vietnamese_text() -> None:
     assert code == 0
     p = get_persona("default")
     assert p.holder.full_name in out and "Nguyễn" in out  # diacritics intact
-    assert "GENUINE — all checks passed" in out
+    assert "VERIFIED — all required checks passed" in out
+    assert "Chip genuine:" in out and "✔" in out
 
 
 def test_json_report_for_a_reception_desk() -> None:
     code, out, _ = run("read", "--sim", "default", "--json")
     assert code == 0
     report = json.loads(out)
-    h = report["holder"]
+    h = report["identity"]
     p = get_persona("default")
     assert h["id_number"] == p.id_number and len(h["id_number"]) == 12
     assert h["full_name"] == p.holder.full_name
     assert h["date_of_birth"].count("-") == 2 and h["sex"] in ("M", "F")
     assert h["place_of_residence"]
     assert report["checks"]["passive_auth"]["state"] == "valid"
-    assert report["verdict"]["state"] == "valid"
+    assert report["verdict"]["result"] == "verified"
+    assert report["identity_sources"]["full_name"] == "DG13"
+    assert {"id_number", "full_name", "date_of_birth"} <= set(report["authenticated_fields"])
     assert report["skipped"]["DG3"].startswith("protected")
     # no key material anywhere in the report
     k = p.mrz_key
@@ -84,7 +88,8 @@ def test_every_persona_reads() -> None:
         if name in malformed:
             assert code == 2 and "cardkit: error: EF.SOD" in err, (name, err)
             continue
-        assert code == (3 if name in expected_bad else 0), (name, err)
+        want = 3 if name in expected_bad else 8 if name == "expired" else 0
+        assert code == want, (name, err)
         assert json.loads(out)["files"]["DG1"]["bytes"] > 50
 
 
@@ -110,7 +115,7 @@ def test_wrong_can_is_an_access_error() -> None:
 
 def test_no_pcscd_says_how_to_fix(tmp_path: Path) -> None:
     env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "none.comm")}
-    r = subprocess.run([sys.executable, "-m", "cli.main", "read", "--reader", "0", "--id",
+    r = subprocess.run([sys.executable, "-m", "cardkit", "read", "--reader", "0", "--id",
                         "001093000001", "--dob", "1993-01-05", "--expiry", "2033-01-05"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 4
@@ -134,7 +139,7 @@ def test_read_through_pcscd_and_vpcd(pcscd_vpcd, tmp_path: Path) -> None:  # typ
     p = get_persona("default")
     reader, thread, stop = _serve(pcscd_vpcd, p)
     try:
-        r = subprocess.run([sys.executable, "-m", "cli.main", "read", "--reader", reader,
+        r = subprocess.run([sys.executable, "-m", "cardkit", "read", "--reader", reader,
                             "--id", p.id_number, "--dob", p.mrz_key.date_of_birth,
                             "--expiry", p.mrz_key.date_of_expiry, "--trust",
                             str(ROOT / "cardkit/sim/data/csca.pem"), "--json",
@@ -144,8 +149,8 @@ def test_read_through_pcscd_and_vpcd(pcscd_vpcd, tmp_path: Path) -> None:  # typ
     finally:
         _unserve(pcscd_vpcd, reader, thread, stop)
     assert r.returncode == 0, r.stderr
-    report = json.loads(r.stdout)
-    assert report["source"]["reader"] == reader and report["verdict"]["state"] == "valid"
+    report = validate_report(json.loads(r.stdout))  # a subprocess: validated here
+    assert report["source"]["reader"] == reader and report["verdict"]["result"] == "verified"
     assert load_dump(tmp_path / "d")["DG2"] == p.files["DG2"]
 
 
@@ -154,7 +159,7 @@ def test_card_removed_mid_read_saves_nothing(pcscd_vpcd, tmp_path: Path) -> None
     reader, thread, stop = _serve(pcscd_vpcd, p)
     out = tmp_path / "d"
     try:
-        r = subprocess.run([sys.executable, "-m", "cli.main", "read", "--reader", reader,
+        r = subprocess.run([sys.executable, "-m", "cardkit", "read", "--reader", reader,
                             "--id", p.id_number, "--dob", p.mrz_key.date_of_birth,
                             "--expiry", p.mrz_key.date_of_expiry, "--out", str(out)],
                            cwd=ROOT, env=pcscd_vpcd.env, capture_output=True, text=True,
@@ -177,4 +182,26 @@ def test_card_removed_mid_read_saves_nothing(pcscd_vpcd, tmp_path: Path) -> None
 def test_every_key_form_opens_the_default_card(key: list[str]) -> None:
     code, out, err = run("read", "--sim", "default", *key)
     assert code == 0, err
-    assert "GENUINE" in out
+    assert "VERIFIED" in out
+
+
+def test_policy_option_changes_the_verdict(tmp_path: Path) -> None:
+    """--policy NAME|FILE: the same expired card under three policies."""
+    assert run("read", "--sim", "expired")[0] == 8  # default policy `card`: document_valid
+    assert run("read", "--sim", "expired", "--policy", "inspect-only")[0] == 0
+    desk = tmp_path / "desk.toml"
+    desk.write_text('[checks]\npassive_auth = "required"\nchip_authentic = "required"\n'
+                    'document_valid = "advisory"\n', "utf-8")
+    code, out, _ = run("read", "--sim", "expired", "--policy", str(desk), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["policy"]["name"] == "desk"
+    assert report["verdict"]["notes"][0]["check"] == "document_valid"
+    code, _, err = run("read", "--sim", "--policy", "no-such-policy")
+    assert code == 2 and "no policy" in err and err.count("\n") == 1
+
+
+def test_verbose_shows_the_protocol_details_the_main_screen_leaves_out() -> None:
+    code, out, _ = run("read", "--sim", "clone")
+    assert code == 3 and "9796" not in out and "6988" not in out
+    code, out, _ = run("read", "--sim", "clone", "--verbose")
+    assert code == 3 and "[invalid] active_auth:" in out and "Details:" in out

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from cardkit.fixtures import Fixture
 from cardkit.rand import ReplayRandom, SystemRandom
 from cardkit.read import read_card
 from cardkit.sim.card import VirtualCard
 from cardkit.sim.personas import get_persona, list_personas
 from cardkit.sim.vpcd import serve_in_thread
+from cardkit.transport.fixtures import Fixture
 from cardkit.transport.pcsc import PcscTransport
 from cardkit.transport.record import RecordingTransport
 from cardkit.transport.replay import ReplayTransport
@@ -60,4 +60,4 @@ def test_every_persona_through_pcscd(pcscd_vpcd) -> None:  # type: ignore[no-unt
             pcscd_vpcd.wait_card(reader, present=False, timeout=5)
         assert got.files == _expected_files(name), name
         clone = name.startswith("clone")
-        assert (got.chip_genuine.state.value == "invalid") == clone, (name, got.chip_genuine)
+        assert (got.chip_authentic.state.value == "invalid") == clone, (name, got.chip_authentic)

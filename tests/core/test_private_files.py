@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from cardkit_cli.main import cli
 
 
 @pytest.fixture(params=[0o022, 0o000], ids=["umask022", "umask000"])

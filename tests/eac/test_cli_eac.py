@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli.main import cli
+from cardkit_cli.main import cli
 
 from .conftest import SIM_EAC
 
@@ -58,13 +58,13 @@ def test_read_with_terminal_chain_writes_fingers(tmp_path):
     rc, out = run("read", "--sim", "eac", "--terminal-chain", str(SIM_EAC), "--terminal-key",
                   str(SIM_EAC / "is.key.pem"), "--out", str(out_dir))
     assert rc == 0, out
-    assert "terminal_auth valid" in out
+    assert "Fingerprints readable (EAC):  ✔ the chip let this terminal read the fingerprints" in out
     pngs = sorted(p.name for p in (out_dir / "fingers").glob("*.png"))
     assert pngs == ["finger-1-right-index.png", "finger-2-left-index.png"]
 
 
 def test_read_without_chain_reports_dg3_protected():
-    rc, out = run("read", "--sim", "eac")
+    rc, out = run("read", "--sim", "eac", "--verbose")  # a detail: not on the main screen
     assert rc == 0 and "DG3: protected: needs Terminal Authentication" in out
 
 

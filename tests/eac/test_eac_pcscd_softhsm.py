@@ -48,7 +48,7 @@ def hsm(tmp_path_factory) -> dict[str, str]:
 
 
 def cardkit(env, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "cardkit", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -167,7 +167,7 @@ def test_cvc_create_chain_through_pcscd_with_sim_serve(pcscd_vpcd, hsm, tmp_path
         shutil.copy(op / n, chain / n)
     reader = pcscd_vpcd.readers[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "sim", "serve", "eac", "--port",
+        [sys.executable, "-m", "cardkit", "sim", "serve", "eac", "--port",
          str(pcscd_vpcd.port_for(reader)), "--trust-cvca", str(op / "cvca.cvcert"),
          "--max-seconds", "60"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:

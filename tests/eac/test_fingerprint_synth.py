@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cardkit.sim import fingerprint_synth as fs
 from cardkit.sim.personas import get_persona
-from cli.main import cli
+from cardkit_cli.main import cli
 
 
 def _inliers(a: np.ndarray, b: np.ndarray) -> int:

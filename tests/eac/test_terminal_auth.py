@@ -239,17 +239,22 @@ def test_forged_fingers_after_terminal_auth_fail_passive_auth(chains):
     """A cloned/forged chip that swaps DG3 for another person's fingers still passes TA (TA proves
     the terminal, not the chip) — passive authentication catches it: DG3's hash is in the SOD."""
     from cardkit.sim.personas_ta import finger_dg3
-    from cardkit.verify import load_trust_choice, passive_check
+    from cardkit.verify import CardSource, verify_card
+
+    def passive_check(files):  # type: ignore[no-untyped-def]
+        r = verify_card(CardSource.from_files(files), policy="inspect-only", trust=["sim-test"])
+        return r.checks["passive_auth"], r
 
     def swap(card):
         card.files["DG3"] = finger_dg3("079185000777")  # someone else's fingers
 
     card = read_eac("eac", chains["good"], card_setup=swap)
     assert card.terminal_auth.state == CheckState.VALID and "DG3" in card.files
-    pa, _ = passive_check(card.files, load_trust_choice(None, sim_default=True))
+    pa, result = passive_check(card.files)
     assert pa.state == CheckState.INVALID and "DG3" in pa.reason
+    assert result.verdict.value == "rejected"
     genuine = read_eac("eac", chains["good"])
-    assert passive_check(genuine.files, load_trust_choice(None, sim_default=True))[0].ok
+    assert passive_check(genuine.files)[0].ok
 
 
 def test_pace_cam_chip_gets_a_clear_unsupported_message(chains):

@@ -9,9 +9,9 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from cardkit.transport import pcscd_harness
-from cardkit.transport.pcscd_harness import VpcdStubCard
-from cli.readers import readers
+from cardkit.sim import pcscd_harness
+from cardkit.sim.pcscd_harness import VpcdStubCard
+from cardkit_cli.readers import readers
 
 pytestmark = pytest.mark.pcscd
 

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from cardkit.doctor import Environment, Status, run_doctor, usb_readers
-from cardkit.transport import pcscd_harness
-from cardkit.transport.pcscd_harness import VpcdStubCard
-from cli.doctor import doctor
+from cardkit.sim import pcscd_harness
+from cardkit.sim.pcscd_harness import VpcdStubCard
+from cardkit_cli.doctor import doctor
 
 pytestmark = pytest.mark.pcscd
 
@@ -92,7 +92,7 @@ def test_pcscd_stopped_names_the_fix(pcscd_vpcd):
 def test_pcscd_stopped_subprocess(pcscd_vpcd, tmp_path):
     env = dict(pcscd_vpcd.env)
     env["PCSCLITE_CSOCK_NAME"] = str(tmp_path / "nothing-here.comm")
-    proc = subprocess.run([sys.executable, "-c", "from cli.doctor import doctor; doctor()"],
+    proc = subprocess.run([sys.executable, "-c", "from cardkit_cli.doctor import doctor; doctor()"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 4, proc.stderr
     assert "PC/SC service not reachable at" in proc.stdout

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cardkit.errors import CardRemovedError
+from cardkit.sim.pcscd_harness import VpcdStubCard
 from cardkit.transport.pcsc import PcscTransport
-from cardkit.transport.pcscd_harness import VpcdStubCard
 
 pytestmark = pytest.mark.pcscd
 

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from cardkit.errors import CardRemovedError, NoCardError, ReaderError, TransmissionError
-from cardkit.transport import pcscd_harness
+from cardkit.sim import pcscd_harness
+from cardkit.sim.pcscd_harness import VpcdStubCard
 from cardkit.transport.pcsc import (
     START_PCSCD,
     PcscTransport,
@@ -17,7 +18,6 @@ from cardkit.transport.pcsc import (
     pcsc_error,
     pick_reader,
 )
-from cardkit.transport.pcscd_harness import VpcdStubCard
 
 pytestmark = pytest.mark.pcscd
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from smartcard.System import readers as pcsc_readers
 
-from cardkit.transport.pcscd_harness import (
+from cardkit.sim.pcscd_harness import (
     VpcdChannel,
     VpcdStubCard,
     parse_vpcd_conf,
@@ -83,7 +83,7 @@ def test_late_start_is_refused_clearly(pcscd_vpcd, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PCSCLITE_CSOCK_NAME"}
     code = ("from smartcard.System import readers\n"
             "try:\n    readers()\nexcept Exception:\n    pass\n"
-            "from cardkit.transport.pcscd_harness import PcscdHarness\n"
+            "from cardkit.sim.pcscd_harness import PcscdHarness\n"
             "from cardkit.errors import ReaderError\n"
             "try:\n    PcscdHarness.start()\nexcept ReaderError as e:\n    print(e)\n")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -12,9 +12,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from cardkit import CardSource, Verdict, verify_card
 from cardkit.rand import SystemRandom
 from cardkit.read import read_card
-from cardkit.report import overall_verdict
 from cardkit.results import CheckState
 from cardkit.security.passive import verify_passive
 from cardkit.security.trust import TrustStore
@@ -23,7 +23,7 @@ from cardkit.sim.personas import get_persona
 from cardkit.sim.personas_hostile import HOSTILE
 from cardkit.sim.pki import sim_trust_paths
 from cardkit.transport.sim import SimTransport
-from cli.main import cli
+from cardkit_cli.main import cli
 
 NOT_COVERED = "not covered by the issuer's signature"
 
@@ -34,11 +34,13 @@ def sim_trust() -> TrustStore:
 
 
 def _read(name: str, trust: TrustStore):  # type: ignore[no-untyped-def]
+    """The steps by hand (read_card, verify_passive) and the one workflow's verdict."""
     p = get_persona(name)
     with SimTransport(VirtualCard(p)) as t:
         card = read_card(t, p.mrz_key, rng=SystemRandom())
     pa = verify_passive(card.files, trust=trust)
-    verdict = overall_verdict([pa.overall, card.chip_genuine])
+    verdict = verify_card(CardSource.from_sim(name), policy="card", trust=trust).checks[
+        "chip_genuine"]
     return card, pa, verdict
 
 
@@ -46,13 +48,16 @@ def _read(name: str, trust: TrustStore):  # type: ignore[no-untyped-def]
 def test_library_never_calls_a_hostile_card_genuine(name: str, sim_trust: TrustStore) -> None:
     _, _, verdict = _read(name, sim_trust)
     assert verdict.state != CheckState.VALID, (name, verdict)
+    for policy in ("bank", "clinic", "card"):  # inspect-only does not run CA/AA
+        result = verify_card(CardSource.from_sim(name), policy=policy)
+        assert result.verdict is not Verdict.VERIFIED, (name, policy)
 
 
 def test_clone_with_its_own_dg15_fails_active_auth(sim_trust: TrustStore) -> None:
     card, pa, verdict = _read("clone-own-dg15", sim_trust)
     assert card.active_auth.state == CheckState.INVALID
     assert NOT_COVERED in card.active_auth.reason and "DG15" in card.active_auth.reason
-    assert card.chip_genuine.state == CheckState.INVALID
+    assert card.chip_authentic.state == CheckState.INVALID
     assert pa.dg_status[15] == "not_listed" and pa.check("dg_hashes").state == CheckState.INVALID
     assert 15 not in pa.authenticated_dgs and verdict.state == CheckState.INVALID
 
@@ -60,7 +65,7 @@ def test_clone_with_its_own_dg15_fails_active_auth(sim_trust: TrustStore) -> Non
 def test_clone_with_its_own_dg14_fails_chip_auth(sim_trust: TrustStore) -> None:
     card, pa, _ = _read("clone-own-dg14", sim_trust)
     assert card.chip_auth.state == CheckState.INVALID and NOT_COVERED in card.chip_auth.reason
-    assert card.chip_genuine.state == CheckState.INVALID
+    assert card.chip_authentic.state == CheckState.INVALID
     assert pa.check("dg_hashes").state == CheckState.INVALID
 
 
@@ -113,7 +118,7 @@ def test_uncovered_dg14_neither_authenticates_nor_picks_the_aa_hash(
         sim_trust: TrustStore) -> None:
     card, _, _ = _read("ec-aa-uncovered-dg14", sim_trust)
     assert card.chip_auth.state == CheckState.INVALID and NOT_COVERED in card.chip_auth.reason
-    assert card.chip_genuine.state == CheckState.INVALID
+    assert card.chip_authentic.state == CheckState.INVALID
 
 
 def _cli(*args: str) -> tuple[int, str, str]:
@@ -125,34 +130,40 @@ def _cli(*args: str) -> tuple[int, str, str]:
 def test_cli_clone_with_its_own_key_exits_3_saying_the_key_is_not_covered(name: str) -> None:
     code, out, _ = _cli("read", "--sim", name)
     assert code == 3, out
-    assert "NOT GENUINE" in out and "CLONED OR FORGED CHIP" in out and NOT_COVERED in out
+    # the main screen, in the teller's words
+    verdict = out.strip().splitlines()[-1]
+    assert verdict.startswith("REJECTED — do not accept:")
+    assert "the chip's key is not covered by the issuer's signature — the chip is a copy or a " \
+        "forgery" in verdict
 
 
 @pytest.mark.parametrize("name", ["unlisted-dg", "withheld-dg14", "com-lies", "swapped-dg-hash"])
 def test_cli_other_hostile_cards_exit_3(name: str) -> None:
     code, out, _ = _cli("read", "--sim", name)
-    assert code == 3 and "NOT GENUINE" in out, out
+    assert code == 3 and "REJECTED — do not accept" in out, out
 
 
 def test_unlisted_dg_content_is_never_reported_as_verified() -> None:
     p = get_persona("unlisted-dg")
     code, out, _ = _cli("read", "--sim", "unlisted-dg", "--json")
     report = json.loads(out)
-    assert code == 3 and report["verdict"]["state"] == "invalid"
-    holder = report["holder"]
+    assert code == 3 and report["verdict"]["result"] == "rejected"
+    holder = report["identity"]
     # DG1 (covered) still gives the MRZ fields; DG13's address/name never appear as verified
     assert holder["document_number"] == p.holder.document_number
     assert holder.get("place_of_residence") is None and holder["full_name"] != p.holder.full_name
+    assert "place_of_residence" not in report["authenticated_fields"]
     assert report["data_groups"]["DG1"] == {"authenticated": True}
     assert report["data_groups"]["DG13"] == {"authenticated": False}
     assert report["portrait"]["authenticated"] is False
     unauth = report["unauthenticated"]
-    assert unauth["authenticated"] is False and "DG13" in unauth["data_groups"]
-    assert unauth["holder"]["place_of_residence"] == p.holder.place_of_residence
+    assert "DG13" in unauth["data_groups"] and "do not use" in unauth["warning"]
+    assert unauth["identity"]["place_of_residence"] == p.holder.place_of_residence
     code, text, _ = _cli("read", "--sim", "unlisted-dg")
     line = next(ln for ln in text.splitlines() if p.holder.place_of_residence in ln)
     assert "NOT AUTHENTICATED" in line
-    assert "UNAUTHENTICATED DG2, DG13, DG14, DG15" in text
+    portrait = next(ln for ln in text.splitlines() if ln.startswith("Portrait:"))
+    assert "NOT AUTHENTICATED" in portrait
 
 
 def test_aa_answered_with_another_algorithm_fails(sim_trust: TrustStore) -> None:
@@ -169,5 +180,5 @@ def test_sod_listing_a_data_group_twice_is_refused(sim_trust: TrustStore) -> Non
     with pytest.raises(ParseError, match="DG13 listed twice"):
         verify_passive(dict(p.files), trust=sim_trust)
     code, out, err = _cli("read", "--sim", "duplicate-dg-hash")
-    assert code == 2 and "DG13 listed twice" in err and "GENUINE" not in out
+    assert code == 2 and "DG13 listed twice" in err and "VERIFIED" not in out
     assert err.strip().splitlines()[-1].startswith("cardkit: error:") and "Traceback" not in err

@@ -16,7 +16,7 @@ from cardkit.results import CheckState
 from cardkit.security.masterlist import parse_master_list
 from cardkit.security.ml_pins import check_publisher, publishers
 from cardkit.security.trust import TrustStore, import_master_list
-from cli.trust import trust_group
+from cardkit_cli.trust import trust_group
 from tests.conftest import need
 from tests.security.conftest import _ML, _issue, _req_ca, openssl
 

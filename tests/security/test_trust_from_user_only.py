@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from cardkit_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,29 +36,29 @@ def test_fixture_claiming_a_persona_does_not_choose_the_test_csca(
     path.write_text(json.dumps(fx), "utf-8")
     code, out = _run("read", "--fixture", str(path), "--json")
     report = json.loads(out)
-    assert code == 6, out
-    assert report["verdict"]["state"] == "unverifiable"
+    assert code == 3, out  # judged against the bundled state list, not the TEST CSCA
+    assert report["verdict"]["result"] == "rejected" and report["trust"]["kind"] == "bundled"
     pa = report["checks"]["passive_auth"]
-    assert pa["details"]["checks"]["dsc_chain"]["state"] == "unverifiable"
+    assert pa["details"]["checks"]["dsc_chain"]["state"] == "invalid"
     assert "TEST" not in pa["details"]["trust"]
 
 
 def test_recorded_fixture_without_trust_is_unverifiable_not_genuine(no_local_trust: Path) -> None:
     code, out = _run("read", "--fixture", str(ROOT / "fixtures" / "default-bac.json"))
-    assert code == 6 and "GENUINE — all checks passed" not in out
-    assert "NOT FULLY VERIFIED" in out
+    assert code == 3 and "VERIFIED —" not in out
+    assert "REJECTED — do not accept: the card was not issued by a trusted authority" in out
 
 
 def test_the_user_names_the_test_csca(no_local_trust: Path) -> None:
     code, out = _run("read", "--fixture", str(ROOT / "fixtures" / "default-bac.json"),
                      "--trust", "sim-test")
-    assert code == 0 and "GENUINE — all checks passed" in out
-    assert "TEST CSCA" in out  # the report says whose CSCA it was
+    assert code == 0 and "VERIFIED — all required checks passed" in out
+    assert "virtual card's TEST certificate" in out  # the report says whose CSCA it was
 
 
 def test_sim_in_process_trusts_its_own_test_csca_and_says_so(no_local_trust: Path) -> None:
     code, out = _run("read", "--sim", "default")
-    assert code == 0 and "TEST CSCA" in out
+    assert code == 0 and "virtual card's TEST certificate" in out
 
 
 def test_unknown_trust_path_is_a_usage_error(no_local_trust: Path, tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from cardkit.results import CheckState
 from cardkit.security.masterlist import parse_master_list
 from cardkit.security.passive import verify_passive
 from cardkit.security.trust import TrustStore, import_master_list, list_trust
-from cli.inspect import inspect_cmd
-from cli.trust import trust_group
+from cardkit_cli.inspect import inspect_cmd
+from cardkit_cli.trust import trust_group
 
 V, INV = CheckState.VALID, CheckState.INVALID
 
@@ -118,16 +118,18 @@ def test_cli_trust_import_list_and_inspect(pki, tmp_path, env, at):
 
     at_opt = ["--at", at.isoformat()]
     good = _dump(pki, tmp_path, "p256", "good")
-    res = runner.invoke(inspect_cmd, [str(good), *at_opt])  # uses the local trust dir
+    res = runner.invoke(inspect_cmd, [str(good), "--verbose", *at_opt])  # the local trust dir
     assert res.exit_code == 0, res.output
-    assert res.output.startswith("Chip data genuine — signed by Test CSCA Vietnam (VN)")
+    assert "VERIFIED — all required checks passed" in res.output
+    assert "Chip data genuine — signed by Test CSCA Vietnam (VN)" in res.output  # details
 
     forged = _dump(pki, tmp_path, "rsa", "forged", alter=True)
     res = runner.invoke(inspect_cmd, [str(forged), "--json", *at_opt])
     assert res.exit_code == 3
     out = json.loads(res.output)
-    assert out["overall"]["state"] == "invalid"
-    assert out["summary"].startswith("NOT GENUINE: DG13 altered")
+    assert out["verdict"]["result"] == "rejected"
+    assert out["checks"]["passive_auth"]["details"]["summary"].startswith(
+        "NOT GENUINE: DG13 altered")
 
     revoked = _dump(pki, tmp_path, "revoked", "revoked")
     res = runner.invoke(inspect_cmd, [str(revoked), "--crl", str(pki.p("crl.der")), *at_opt])
@@ -138,14 +140,18 @@ def test_cli_inspect_unverifiable_and_bad_input(pki, tmp_path, env, at):
     runner = CliRunner()
     good = _dump(pki, tmp_path, "rsa", "good")
     at_opt = ["--at", at.isoformat()]
-    res = runner.invoke(inspect_cmd, [str(good), *at_opt])  # empty local trust dir
-    assert res.exit_code == 6 and res.output.startswith("CANNOT CONFIRM")
-    res = runner.invoke(inspect_cmd, [str(good), "--allow-unverifiable", *at_opt])
+    res = runner.invoke(inspect_cmd, [str(good), *at_opt])  # empty local dir: bundled DE list
+    assert res.exit_code == 3 and "not issued by a trusted authority" in res.output
+    res = runner.invoke(inspect_cmd, [str(good), "--no-default-trust", *at_opt])  # no CSCA
+    assert res.exit_code == 6 and "INCOMPLETE — not confirmed: the issuing authority's " \
+        "certificate is not installed" in res.output
+    res = runner.invoke(inspect_cmd, [str(good), "--no-default-trust", "--allow-unverifiable",
+                                      *at_opt])
     assert res.exit_code == 0
     res = runner.invoke(inspect_cmd, [str(good), "--trust", str(pki.p("csca.pem")), *at_opt])
     assert res.exit_code == 0
     res = runner.invoke(inspect_cmd, [str(good), "--trust", str(pki.p("csca_ec.pem")), *at_opt])
-    assert res.exit_code == 3 and "not issued by a trusted state" in res.output
+    assert res.exit_code == 3 and "not issued by a trusted authority" in res.output
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "SOD.bin").write_bytes(b"\x77\x02\x30\x00")
@@ -168,6 +174,7 @@ def test_cli_trust_add_and_inspect_with_ml(pki, tmp_path, env, at):
     revoked = _dump(pki, tmp_path, "revoked", "revoked")
     res = runner.invoke(inspect_cmd, [str(revoked), "--json", *at_opt])  # CRL from the trust dir
     assert res.exit_code == 3
-    assert json.loads(res.output)["checks"]["crl"]["state"] == "invalid"
+    assert json.loads(res.output)["checks"]["passive_auth"]["details"]["checks"]["crl"][
+        "state"] == "invalid"
     res = runner.invoke(inspect_cmd, [str(good), *at_opt])
     assert res.exit_code == 0

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from cardkit.errors import AccessDeniedError, ExitCode
-from cardkit.fixtures import Fixture
 from cardkit.icao import active_auth, chip_auth, pace
 from cardkit.icao.keys import CanKey, MrzKey
 from cardkit.icao.reader import open_session
@@ -24,6 +23,7 @@ from cardkit.read import read_card
 from cardkit.results import CheckState
 from cardkit.sim.card import VirtualCard
 from cardkit.sim.personas import get_persona
+from cardkit.transport.fixtures import Fixture
 from cardkit.transport.record import RecordingTransport
 from cardkit.transport.replay import ReplayTransport
 from cardkit.transport.sim import SimTransport
@@ -76,7 +76,7 @@ def test_pace_persona_read_with_mrz_and_can(which):
     assert got.files["DG1"] == p.files["DG1"]
     assert got.chip_auth.state is CheckState.VALID, got.chip_auth.reason
     assert got.active_auth.state is CheckState.VALID, got.active_auth.reason
-    assert got.chip_genuine.state is CheckState.VALID
+    assert got.chip_authentic.state is CheckState.VALID
 
 
 def test_wrong_can_is_access_error_exit_4():
@@ -135,8 +135,8 @@ def test_clone_detected_by_chip_auth():
 def test_clone_read_says_cloned_or_forged():
     p = get_persona("clone")
     got = read_card(_connected(_card("clone")), p.mrz_key)
-    assert got.chip_genuine.state is CheckState.INVALID
-    assert "CLONED OR FORGED CHIP" in got.chip_genuine.reason
+    assert got.chip_authentic.state is CheckState.INVALID
+    assert "cloned or forged chip" in got.chip_authentic.reason
 
 
 def test_missing_dgs_are_not_supported():

@@ -8,7 +8,7 @@ import threading
 
 from click.testing import CliRunner
 
-from cli.sim import sim
+from cardkit_cli.sim import sim
 
 
 def test_list() -> None:

@@ -67,7 +67,7 @@ class FaceResult:
         out.update(self.details)
         return out
 
-    def to_check(self, name: str = "face") -> CheckResult:
+    def to_check(self, name: str = "face_match") -> CheckResult:
         """The same result as a generic CheckResult for the verification report."""
         d = self.to_dict()
         details = {k: v for k, v in d.items() if k not in ("state", "reason")}

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import FixtureError
-from .private_files import write_private
-from .rand import Draw
-from .transport.base import TransportInfo
+from ..errors import FixtureError
+from ..private_files import write_private
+from ..rand import Draw
+from .base import TransportInfo
 
 FORMAT = "cardkit-fixture"
 VERSION = 1

@@ -27,7 +27,6 @@ import os
 import select
 import shutil
 import socket
-import struct
 import subprocess
 import tempfile
 import threading
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ReaderError
+from . import vpcd_wire as wire
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
@@ -242,7 +242,7 @@ class PcscdHarness:
     def wait_card(reader: str, present: bool = True, timeout: float = 3.0) -> bool:
         """Wait until pcscd shows a card on `reader` (or none, `present=False`); pcscd polls vpcd
         every ~400 ms, so a card side that just connected or closed is seen only then."""
-        from .pcsc import SCARD_STATE_PRESENT, reader_state
+        from ..transport.pcsc import SCARD_STATE_PRESENT, reader_state
 
         deadline = time.monotonic() + timeout
         while True:
@@ -284,7 +284,7 @@ class PcscdHarness:
     def activate(self) -> None:
         """Point this process's PC/SC client (the stable link) at this pcscd, and check it took."""
         point_client(self.socket_path)
-        from .pcsc import list_readers
+        from ..transport.pcsc import list_readers
 
         try:
             seen = list_readers()
@@ -392,41 +392,13 @@ def _launch_private(workdir: Path, conf_text: str, chans: list[VpcdChannel]) -> 
 # --- a minimal card side --------------------------------------------------------------------------
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("vpcd closed the connection")
-        buf += chunk
-    _quickack(sock)
-    return bytes(buf)
-
-
-def _quickack(sock: socket.socket) -> None:
-    """Re-arm TCP_QUICKACK after every recv: vpcd writes length and APDU separately without
-    TCP_NODELAY, so a delayed ACK would cost ~40 ms per APDU (Linux only)."""
-    quickack = getattr(socket, "TCP_QUICKACK", None)
-    if quickack is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
-
-
 def vpcd_connect(port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> socket.socket:
     """Connect a card side to vpcd (the reader now holds a card)."""
-    sock = socket.create_connection((host, port), timeout=timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    _quickack(sock)
-    return sock
+    return wire.connect(host, port, timeout)
 
 
-def vpcd_recv(sock: socket.socket) -> bytes:
-    (n,) = struct.unpack(">H", _recv_exact(sock, 2))
-    return _recv_exact(sock, n) if n else b""
-
-
-def vpcd_send(sock: socket.socket, payload: bytes) -> None:
-    sock.sendall(struct.pack(">H", len(payload)) + payload)
+vpcd_recv = wire.recv_message
+vpcd_send = wire.send
 
 
 @dataclass
