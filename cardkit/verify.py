@@ -19,22 +19,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .checks import CheckName, teller_message
 from .document import Document, parse_document
 from .errors import ExitCode, InputError
 from .i18n import Message
-from .icao.keys import CanKey, MrzKey
 from .identity import Identity, build_identity, document_valid_check
+from .lds.keys import CanKey, MrzKey
 from .policy import Policy, load_policy
 from .rand import RandomSource, ReplayRandom, SystemRandom
-from .read import CardRead, Terminal, read_card
 from .results import CheckResult, CheckState, worst_state
 from .security.passive import PassiveResult, verify_passive
 from .security.trust import TrustStore, default_trust_dir
 from .transport.base import Transport
 from .verdict import Decision, Verdict, decide, exit_code
+
+if TYPE_CHECKING:  # the reading stack (secure messaging, PACE …) is imported when a card is read
+    from .read import CardRead, Terminal
 
 AccessKey = MrzKey | CanKey
 
@@ -346,6 +348,8 @@ def verify_card(
                 timer.emit(ProgressEvent("read", "progress", file=name, done=done, total=total))
 
             with source.transport:
+                from .read import read_card
+
                 card = read_card(source.transport, use_key, access=access,
                                  rng=source.rng or SystemRandom(), progress=on_file,
                                  chip_checks=pol.wants(CheckName.CHIP_AUTHENTIC)
