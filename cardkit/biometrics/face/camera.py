@@ -71,19 +71,20 @@ class Probe:
                                                             "photo"))
 
     def face_image(self, rgb: np.ndarray, face: FaceBox) -> tuple[np.ndarray, FaceBox]:
-        """The image and face box to compute the embedding from. When `rgb` was decoded at a
-        reduced scale and the face in it is narrower than EMBED_FACE_PX, the JPEG is decoded
-        again at the smallest scale where the face is that wide (or in full), and only the region
-        around the face is kept (landmarks and embedding need no more)."""
-        if self.encoded is None or self.scale >= 1.0 or face.width >= EMBED_FACE_PX:
+        """The image and face box to compute the embedding from. For a large JPEG decoded at a
+        reduced scale, only the region around the face is kept (landmarks and embedding need no
+        more, and dlib copies what it is given); when the face is narrower than EMBED_FACE_PX
+        there, the JPEG is first decoded again at the smallest scale where it is that wide."""
+        if self.encoded is None or self.scale >= 1.0:
             return rgb, face
-        full_long = max(rgb.shape[:2]) / self.scale
-        full_face = face.width / self.scale
-        big, scale = decode_jpeg_scaled(self.encoded, int(full_long * EMBED_FACE_PX / full_face)
-                                        + 1, "photo")
-        if scale <= self.scale:
-            return rgb, face
-        f = scale / self.scale
+        big, f = rgb, 1.0
+        if face.width < EMBED_FACE_PX:
+            full_long = max(rgb.shape[:2]) / self.scale
+            full_face = face.width / self.scale
+            again, scale = decode_jpeg_scaled(
+                self.encoded, int(full_long * EMBED_FACE_PX / full_face) + 1, "photo")
+            if scale > self.scale:
+                big, f = again, scale / self.scale
         h, w = big.shape[:2]
         left, top = int(face.left * f), int(face.top * f)
         right, bottom = min(w, int(round(face.right * f))), min(h, int(round(face.bottom * f)))
