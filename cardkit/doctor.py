@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CardError, ExitCode, ReaderError
+from .i18n import N_, Message
 from .transport.pcsc import (
     SCARD_STATE_MUTE,
     SCARD_STATE_PRESENT,
@@ -32,7 +33,6 @@ PN533_MODULES = ("pn533_usb", "pn533", "nfc")
 CCID_PLIST = Path("/usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist")
 UDEV_RULES_INSTALLED = Path("/etc/udev/rules.d/60-cardkit-readers.rules")
 BLACKLIST_INSTALLED = Path("/etc/modprobe.d/cardkit-blacklist-pn533.conf")
-FIX_INSTALL_RULES = "run `sudo bash udev/install.sh` (or `make udev-install`), then re-plug the reader"
 
 
 class Status(Enum):
@@ -48,6 +48,9 @@ class Check:
     status: Status
     detail: str
     fix: str = ""
+    #: the same texts as translatable Messages (front-ends render them in the user's language)
+    detail_msg: Message | None = field(default=None, compare=False)
+    fix_msg: Message | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, str]:
         out = {"check": self.name, "status": self.status.value, "detail": self.detail}
@@ -180,26 +183,40 @@ def ccid_driver(reader: str, env: Environment) -> str:
 # --- the checks -----------------------------------------------------------------------------------
 
 
+def _check(name: str, status: Status, detail: Message, fix: Message | None = None) -> Check:
+    """A Check whose English texts come from translatable Messages."""
+    return Check(name, status, detail.render(), fix.render() if fix else "", detail, fix)
+
+
+FIX_RULES_MSG = Message(N_("run `sudo bash udev/install.sh` (or `make udev-install`), then "
+                           "re-plug the reader"))
+
+
 def _pcscd_check(env: Environment) -> tuple[Check, list[str] | None]:
     sock = os.environ.get("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm")
     try:
         names = list_readers()
     except ReaderError as exc:
         if env.pcscd_binary is None:
-            return Check("pcscd", Status.FAIL, "pcscd is not installed",
-                         "install it: `sudo apt-get install pcscd libccid`"), None
-        fix = "start it: `sudo systemctl start pcscd` (or run `sudo pcscd`)"
-        if shutil.which("systemctl"):
-            fix += "; to start it on demand: `sudo systemctl enable --now pcscd.socket`"
+            return _check("pcscd", Status.FAIL, Message(N_("pcscd is not installed")),
+                          Message(N_("install it: `sudo apt-get install pcscd libccid`"))), None
         if Path(sock).exists():  # socket there but refused: polkit, or a stale socket
-            fix = ("pcscd's socket exists but refuses this user: allow it in polkit "
-                   "(README, Readers, Troubleshooting), or if pcscd crashed: "
-                   "`sudo systemctl restart pcscd`")
-        detail = f"PC/SC service not reachable at {sock}"
+            fix = Message(N_("pcscd's socket exists but refuses this user: allow it in polkit "
+                             "(README, Readers, Troubleshooting), or if pcscd crashed: "
+                             "`sudo systemctl restart pcscd`"))
+        elif shutil.which("systemctl"):
+            fix = Message(N_("start it: `sudo systemctl start pcscd` (or run `sudo pcscd`); to "
+                             "start it on demand: `sudo systemctl enable --now pcscd.socket`"))
+        else:
+            fix = Message(N_("start it: `sudo systemctl start pcscd` (or run `sudo pcscd`)"))
         if "denied" in str(exc):
-            detail += f" ({exc})"
-        return Check("pcscd", Status.FAIL, detail, fix), None
-    return Check("pcscd", Status.OK, f"PC/SC service reachable ({sock})"), names
+            detail = Message(N_("PC/SC service not reachable at {socket} ({error})"),
+                             {"socket": sock, "error": str(exc)})
+        else:
+            detail = Message(N_("PC/SC service not reachable at {socket}"), {"socket": sock})
+        return _check("pcscd", Status.FAIL, detail, fix), None
+    return _check("pcscd", Status.OK, Message(N_("PC/SC service reachable ({socket})"),
+                                              {"socket": sock})), names
 
 
 def _pn533_check(env: Environment, usb: list[UsbReader], profiles: list[ReaderProfile],
@@ -207,19 +224,21 @@ def _pn533_check(env: Environment, usb: list[UsbReader], profiles: list[ReaderPr
     loaded = [m for m in PN533_MODULES if m in loaded_modules(env)]
     pn533_ids = {u for p in profiles if p.pn533 for u in p.usb_ids}
     pn533_devices = [u for u in usb if u.usb_id in pn533_ids]
-    fix = ("unload them: `sudo modprobe -r pn533_usb pn533 nfc`, and keep them off: "
-           f"{FIX_INSTALL_RULES} (installs the pn533 blacklist)")
+    fix = Message(N_("unload them: `sudo modprobe -r pn533_usb pn533 nfc`, and keep them off: "
+                     "{install} (installs the pn533 blacklist)"), {"install": FIX_RULES_MSG})
     if loaded and pn533_devices:
         seen = any("ACR122" in n.upper() for n in names)
         status = Status.WARN if seen else Status.FAIL
-        return Check("pn533", status,
-                     f"kernel NFC modules loaded ({', '.join(loaded)}) and a PN533 reader is "
-                     f"plugged in ({pn533_devices[0].title}): the kernel claims it before pcscd",
-                     fix)
+        return _check("pn533", status,
+                      Message(N_("kernel NFC modules loaded ({modules}) and a PN533 reader is "
+                                 "plugged in ({reader}): the kernel claims it before pcscd"),
+                              {"modules": ", ".join(loaded), "reader": pn533_devices[0].title}),
+                      fix)
     if loaded:
-        return Check("pn533", Status.INFO,
-                     f"kernel NFC modules loaded ({', '.join(loaded)}); harmless unless you use "
-                     "an ACR122U or another PN533 reader")
+        return _check("pn533", Status.INFO,
+                      Message(N_("kernel NFC modules loaded ({modules}); harmless unless you use "
+                                 "an ACR122U or another PN533 reader"),
+                              {"modules": ", ".join(loaded)}))
     return None
 
 
@@ -227,20 +246,24 @@ def _usb_checks(usb: list[UsbReader], names: list[str]) -> list[Check]:
     checks: list[Check] = []
     for u in usb:
         if u.node is not None and u.node.exists() and not os.access(u.node, os.R_OK | os.W_OK):
-            checks.append(Check("permissions", Status.WARN,
-                                f"{u.title} ({u.usb_id}): {u.node} is not read/writable by this "
-                                "user (pcscd itself runs as root and may still reach it)",
-                                FIX_INSTALL_RULES + "; add yourself to the group: "
-                                "`sudo usermod -aG scard $USER`"))
+            checks.append(_check(
+                "permissions", Status.WARN,
+                Message(N_("{reader} ({usb_id}): {node} is not read/writable by this user "
+                           "(pcscd itself runs as root and may still reach it)"),
+                        {"reader": u.title, "usb_id": u.usb_id, "node": str(u.node)}),
+                Message(N_("{install}; add yourself to the group: `sudo usermod -aG scard "
+                           "$USER`"), {"install": FIX_RULES_MSG})))
         title_words = [w for w in u.title.upper().split() if any(c.isdigit() for c in w)]
         if names and title_words and any(w in n.upper() for n in names for w in title_words):
             continue
         if not names:
-            checks.append(Check("usb", Status.FAIL,
-                                f"{u.title} ({u.usb_id}) is plugged in but pcscd lists no reader",
-                                "restart pcscd: `sudo systemctl restart pcscd`; if it persists: "
-                                "`sudo apt-get install libccid` and check the pn533/permission "
-                                "items"))
+            checks.append(_check(
+                "usb", Status.FAIL,
+                Message(N_("{reader} ({usb_id}) is plugged in but pcscd lists no reader"),
+                        {"reader": u.title, "usb_id": u.usb_id}),
+                Message(N_("restart pcscd: `sudo systemctl restart pcscd`; if it persists: "
+                           "`sudo apt-get install libccid` and check the pn533/permission "
+                           "items"))))
     return checks
 
 
@@ -250,33 +273,45 @@ def _probe_reader(name: str, env: Environment, select_aid: bool) -> tuple[Reader
     profile = match_profile(name, atr)
     if state & SCARD_STATE_MUTE:
         rep = ReaderReport(name, driver, profile.key, "mute", atr.hex().upper(), usable=True)
-        return rep, Check("card", Status.WARN, f"{name}: a card is there but does not answer",
-                          "place the card flat and centred, away from other cards and metal")
+        return rep, _check("card", Status.WARN,
+                           Message(N_("{reader}: a card is there but does not answer"),
+                                   {"reader": name}),
+                           Message(N_("place the card flat and centred, away from other cards "
+                                      "and metal")))
     if not state & SCARD_STATE_PRESENT:
         rep = ReaderReport(name, driver, profile.key, "absent")
-        return rep, Check("reader", Status.OK, f"{name}: ready, no card ({driver}; profile "
-                          f"{profile.key})")
+        return rep, _check("reader", Status.OK,
+                           Message(N_("{reader}: ready, no card ({driver}; profile {profile})"),
+                                   {"reader": name, "driver": driver, "profile": profile.key}))
     if not select_aid:
         rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper())
-        return rep, Check("card", Status.OK, f"{name}: card present, ATR {atr.hex().upper()}")
+        return rep, _check("card", Status.OK,
+                           Message(N_("{reader}: card present, ATR {atr}"),
+                                   {"reader": name, "atr": atr.hex().upper()}))
     try:
         with PcscTransport(name, wait=1.0) as t:
             resp = t.transmit(EMRTD_SELECT)
     except CardError as exc:
         rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper(),
                            emrtd=f"error: {exc}", usable=False)
-        return rep, Check("card", Status.FAIL, f"{name}: APDU exchange failed ({exc})",
-                          "hold the card still on the reader and retry; if it keeps failing, "
-                          "unplug and re-plug the reader")
+        return rep, _check("card", Status.FAIL,
+                           Message(N_("{reader}: APDU exchange failed ({error})"),
+                                   {"reader": name, "error": str(exc)}),
+                           Message(N_("hold the card still on the reader and retry; if it keeps "
+                                      "failing, unplug and re-plug the reader")))
     sw = resp[-2:].hex().upper()
     if sw == "9000":
         rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper(),
                            emrtd="9000 (eMRTD application found)")
-        return rep, Check("card", Status.OK, f"{name}: eMRTD application selected (9000)")
+        return rep, _check("card", Status.OK,
+                           Message(N_("{reader}: eMRTD application selected (9000)"),
+                                   {"reader": name}))
     rep = ReaderReport(name, driver, profile.key, "present", atr.hex().upper(),
                        emrtd=f"{sw} (not an eMRTD)")
-    return rep, Check("card", Status.WARN, f"{name}: the card is not an eMRTD/CCCD chip "
-                      f"(SELECT answered {sw})", "place a chip ID card (CCCD) or passport")
+    return rep, _check("card", Status.WARN,
+                       Message(N_("{reader}: the card is not an eMRTD/CCCD chip (SELECT answered "
+                                  "{sw})"), {"reader": name, "sw": sw}),
+                       Message(N_("place a chip ID card (CCCD) or passport")))
 
 
 def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> DoctorReport:
@@ -293,15 +328,17 @@ def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> Do
     checks += _usb_checks(usb, names or [])
     readers: list[ReaderReport] = []
     if names is not None and not names:
-        checks.append(Check("readers", Status.FAIL, "no card reader found",
-                            "plug the reader in (check `lsusb`); supported readers: "
-                            "README, Readers"))
+        checks.append(_check("readers", Status.FAIL, Message(N_("no card reader found")),
+                             Message(N_("plug the reader in (check `lsusb`); supported readers: "
+                                        "README, Readers"))))
     for name in names or []:
         try:
             rep, chk = _probe_reader(name, env, select_aid)
         except CardError as exc:
             rep = ReaderReport(name, ccid_driver(name, env), "?", "unknown", usable=False)
-            chk = Check("reader", Status.FAIL, f"{name}: {exc}", "re-plug the reader")
+            chk = _check("reader", Status.FAIL,
+                         Message(N_("{reader}: {error}"), {"reader": name, "error": str(exc)}),
+                         Message(N_("re-plug the reader")))
         readers.append(rep)
         checks.append(chk)
     return DoctorReport(tuple(checks), tuple(readers))

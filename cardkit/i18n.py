@@ -39,9 +39,13 @@ class Message:
     msgid: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    def render(self, gettext: Gettext | None = None) -> str:
+    def render(self, gettext: Gettext | None = None,
+               fmt: Callable[[Any], Any] | None = None) -> str:
+        """The text in gettext's language; `fmt` formats parameter values (e.g. dates as the
+        language writes them)."""
         text = (gettext or _identity)(self.msgid)
-        values = {k: (v.render(gettext) if isinstance(v, Message) else v)
+        values = {k: (v.render(gettext, fmt) if isinstance(v, Message)
+                      else fmt(v) if fmt is not None else v)
                   for k, v in self.params.items()}
         try:
             return text.format(**values)

@@ -39,21 +39,32 @@ _DG13_FIELDS = ("place_of_origin", "place_of_residence", "ethnicity", "religion"
 
 @dataclass(frozen=True)
 class Identity:
+    """The holder. `fields` holds ONLY authenticated values (covered by a valid issuer signature);
+    what the chip said without that cover is kept apart in `unauthenticated` — never use it as
+    the holder's data. `sources`: field → "DG1" / "DG13" for both."""
+
     fields: dict[str, Any]
-    sources: dict[str, str]  # field → "DG1" | "DG13"
-    authenticated: frozenset[str] = field(default_factory=frozenset)
+    sources: dict[str, str]
+    unauthenticated: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def authenticated(self) -> frozenset[str]:
+        return frozenset(self.fields)
 
     def get(self, name: str) -> Any:
+        """An authenticated value, or None."""
         return self.fields.get(name)
 
     def is_authenticated(self, name: str) -> bool:
-        return name in self.authenticated
+        return name in self.fields
 
-    def to_dict(self, authenticated_only: bool = False) -> dict[str, Any]:
-        """Every field (None where the chip does not say); `authenticated_only`: None also where
-        the value is not covered by a valid issuer signature."""
-        return {k: (self.fields.get(k) if not authenticated_only or k in self.authenticated
-                    else None) for k in FIELDS}
+    def to_dict(self, authenticated_only: bool = True) -> dict[str, Any]:
+        """Every field name, None where the chip gave no authenticated value. (`fields` is
+        authenticated-only by construction; the flag is accepted for callers written against the
+        first version, and False is refused: unauthenticated data is `unauthenticated`.)"""
+        if not authenticated_only:
+            raise ValueError("unauthenticated values are in Identity.unauthenticated, apart")
+        return {k: self.fields.get(k) for k in FIELDS}
 
 
 def split_vn_name(full: str | None) -> tuple[str | None, str | None, str | None]:
@@ -101,22 +112,24 @@ def build_identity(doc: Document, authenticated_dgs: Collection[int] = ()) -> Id
         if "full_name" not in values:
             put("full_name", m.name, "DG1")
     dgs = {f"DG{n}" for n in authenticated_dgs}
-    auth = frozenset(k for k, src in sources.items() if src in dgs)
-    return Identity(values, sources, auth)
+    trusted = {k: v for k, v in values.items() if sources[k] in dgs}
+    others = {k: v for k, v in values.items() if k not in trusted}
+    return Identity(trusted, sources, others)
 
 
 def document_valid_check(identity: Identity, at: _dt.date) -> CheckResult:
     """Has the document expired? Uses the MRZ expiry date, and only when DG1 is authenticated."""
     name = CheckName.DOCUMENT_VALID.value
+    if identity.unauthenticated.get("date_of_expiry"):
+        return CheckResult(name, CheckState.UNVERIFIABLE,
+                           "the date of expiry is not covered by a valid issuer signature",
+                           {"source": identity.sources.get("date_of_expiry"),
+                            "checked_on": at.isoformat()})
     expiry = identity.get("date_of_expiry")
     if not expiry:
         return CheckResult(name, CheckState.UNVERIFIABLE, "no date of expiry on the chip (DG1)")
     details = {"date_of_expiry": expiry, "source": identity.sources.get("date_of_expiry"),
                "checked_on": at.isoformat()}
-    if not identity.is_authenticated("date_of_expiry"):
-        return CheckResult(name, CheckState.UNVERIFIABLE,
-                           "the date of expiry is not covered by a valid issuer signature",
-                           details)
     try:
         when = _dt.date.fromisoformat(expiry)
     except ValueError:

@@ -63,7 +63,7 @@ def build_report(result: VerificationResult) -> dict[str, Any]:
     portrait = portrait_summary(doc)
     if portrait is not None:
         portrait["authenticated"] = 2 in good
-    untrusted = {k: v for k, v in ident.fields.items() if not ident.is_authenticated(k)}
+    untrusted = dict(ident.unauthenticated)
     unauth = None
     if untrusted or any(n not in good for n in read_dgs):
         unauth = {"data_groups": [f"DG{n}" for n in read_dgs if n not in good],
@@ -75,7 +75,7 @@ def build_report(result: VerificationResult) -> dict[str, Any]:
         "verdict": result.decision.to_dict(),
         "policy": result.policy.to_dict(),
         "source": result.source,
-        "identity": ident.to_dict(authenticated_only=True),
+        "identity": ident.to_dict(),
         "identity_sources": dict(sorted(ident.sources.items())),
         "authenticated_fields": sorted(ident.authenticated),
         "unauthenticated": unauth,

@@ -166,7 +166,8 @@ def _key_from_meta(meta: Any) -> AccessKey | None:
 
 
 class FingerMatcher(Protocol):
-    """A fingerprint probe: given the document (DG3), return a `finger_match` CheckResult."""
+    """A fingerprint probe: given the document (its DG3, which the workflow has checked is covered
+    by a valid issuer signature), return a `finger_match` CheckResult."""
 
     def __call__(self, document: Document) -> CheckResult: ...
 
@@ -396,6 +397,10 @@ def verify_card(
             if probes.finger is None:
                 check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.NOT_PERFORMED,
                                     "no fingerprint probe given")
+            elif 3 not in passive.authenticated_dgs:  # only the issuer-signed fingers count
+                check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.UNVERIFIABLE,
+                                    "no fingerprints (DG3) covered by a valid issuer signature "
+                                    "were read (DG3 needs Terminal Authentication)")
             else:
                 check = probes.finger(doc)
             checks[CheckName.FINGER_MATCH.value] = check

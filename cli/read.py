@@ -18,6 +18,7 @@ from cardkit.errors import CardkitError, ExitCode, InputError
 from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
 from cardkit.results import CheckState
+from cardkit.verdict import Verdict
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
@@ -69,7 +70,9 @@ def verify_options(func: Any) -> Any:
                      help="CRL file (DER/PEM); repeatable."),
         click.option("--allow-unverifiable", is_flag=True,
                      help="Accept checks that could not run (e.g. no CSCA) as the policy's gaps."),
-        click.option("--no-verify", is_flag=True, help="Only read; skip all security checks."),
+        click.option("--no-verify", is_flag=True,
+                     help="Only read: no chip authentication, nothing required (exit 0) — but "
+                          "evidently forged data still exits 3."),
         click.option("--terminal-chain", multiple=True, type=click.Path(exists=True),
                      metavar="DIR|FILE", help="EAC: CV certificates (CVCA link, DV, IS) for "
                      "Terminal Authentication, to read the fingerprints (DG3); repeatable."),
@@ -105,7 +108,7 @@ def run_verification(opts: dict[str, Any], *, default_policy: str, probes: Probe
     terminal = terminal_from_options(opts)
     return verify_card(src, key, policy=policy, probes=probes, trust=opts.get("trust") or None,
                        crls=opts.get("crl") or (), access=opts.get("access", "auto"),
-                       terminal=terminal,
+                       terminal=terminal, default_trust=not opts.get("no_verify"),
                        progress=StderrProgress(progress and not opts.get("json")))
 
 
@@ -163,7 +166,11 @@ def finish(result: VerificationResult, *, json_out: bool, verbose: bool,
         echo_json(result.to_dict())
     else:
         click.echo(render_result(result, verbose=verbose))
-    code = ExitCode.OK if read_only else result.exit_code
+    # --no-verify requires nothing (exit 0 when the read worked) — unless the data, which is
+    # always checked against EF.SOD to know what is authenticated, is evidently forged
+    code = result.exit_code
+    if read_only and result.verdict is not Verdict.REJECTED:
+        code = ExitCode.OK
     if code != ExitCode.OK:
         exit_with(code)
 

@@ -7,6 +7,7 @@ the technical detail (every check's state and reason, files, trust list, step du
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cardkit.checks import TITLES, CheckName, teller_message
@@ -56,10 +57,20 @@ VERDICT_LINE = {
 DATE_FIELDS = ("date_of_birth", "date_of_issue", "date_of_expiry")
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def local_date(value: Any) -> Any:
+    """An ISO date as the user's language writes it (vi: DD/MM/YYYY, as printed on the card)."""
+    m = _ISO_DATE.match(str(value)) if isinstance(value, str) else None
+    if m and current_language() == "vi":
+        return f"{m[3]}/{m[2]}/{m[1]}"
+    return value
+
+
 def _value(name: str, value: Any) -> str:
-    if name in DATE_FIELDS and current_language() == "vi" and len(str(value)) == 10:
-        y, m, d = str(value).split("-")  # the card prints DD/MM/YYYY
-        return f"{d}/{m}/{y}"
+    if name in DATE_FIELDS:
+        return str(local_date(value))
     if name == "sex":
         return _(SEX[value]) if value in SEX else str(value)
     if name == "nationality" and value in COUNTRIES:
@@ -78,10 +89,13 @@ def render_result(result: VerificationResult, *, verbose: bool = False) -> str:
     rows: list[tuple[str, str]] = []
     for key, label in LABELS:
         value = ident.get(key)
+        marked = value in (None, "")
+        if marked:
+            value = ident.unauthenticated.get(key)
         if value in (None, ""):
             continue
         text = _value(key, value)
-        if not ident.is_authenticated(key):
+        if marked:
             text += " " + _(NOT_VERIFIED)
         rows.append((_(label), text))
     portrait = result.portrait
@@ -99,7 +113,7 @@ def render_result(result: VerificationResult, *, verbose: bool = False) -> str:
         if check is None or (name not in shown_when_run and not result.policy.wants(name)):
             continue
         text = (_chip_line(result) if name is CheckName.CHIP_GENUINE
-                else teller_message(check, result.checks).render(g))
+                else teller_message(check, result.checks).render(g, local_date))
         check_rows.append((_(TITLES[name]), f"{_MARK.get(check.state, ' ')} {text}"))
     lines += _rows(check_rows)
     for warning in _warnings(result):
@@ -116,8 +130,8 @@ def _chip_line(result: VerificationResult) -> str:
     genuine = result.checks[CheckName.CHIP_GENUINE.value]
     parts = [result.checks[p] for p in genuine.details.get("parts", []) if p in result.checks]
     if genuine.state is CheckState.VALID:
-        return "; ".join(teller_message(p, result.checks).render(g) for p in parts)
-    return teller_message(genuine, result.checks).render(g)
+        return "; ".join(teller_message(p, result.checks).render(g, local_date) for p in parts)
+    return teller_message(genuine, result.checks).render(g, local_date)
 
 
 def _warnings(result: VerificationResult) -> list[str]:
@@ -134,7 +148,7 @@ def _warnings(result: VerificationResult) -> list[str]:
 def verdict_line(result: VerificationResult) -> str:
     g = gettext()
     decision = result.decision
-    reasons = "; ".join(r.message.render(g) for r in decision.reasons)
+    reasons = "; ".join(r.message.render(g, local_date) for r in decision.reasons)
     body = Message(VERDICT_LINE[decision.verdict], {"reasons": reasons}).render(g)
     return f"{_(VERDICT_TITLES[decision.verdict])} — {body}"
 

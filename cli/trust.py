@@ -36,6 +36,7 @@ def trust_group() -> None:
               help="Import even when the list's signer does not chain to a known CSCA or to the "
                    "pinned publisher of its country (recorded in the provenance).")
 @click.option("--json", "as_json", is_flag=True)
+@lang_option
 @handle_errors
 def import_cmd(master_list: Path, trust_dir: Path | None, allow_untrusted_signer: bool,
                as_json: bool) -> None:
@@ -46,26 +47,29 @@ def import_cmd(master_list: Path, trust_dir: Path | None, allow_untrusted_signer
     if as_json:
         echo_json({**asdict(rep), "folder": str(rep.folder)})
         return
-    pin = {"valid": "pinned publisher confirmed",
-           "not_performed": "no pinned publisher for its country"}.get(rep.publisher,
-                                                                      "pinned publisher NOT confirmed")
-    click.echo(f"Master list signed by {rep.signer} (signature valid; signer chain "
-               f"{rep.signer_chain}; {pin})")
-    click.echo(f"Stored {rep.added} CSCA certificates ({rep.already_present} already present) "
-               f"for {len(rep.countries)} countries in {rep.folder}")
+    pin = {"valid": _("pinned publisher confirmed"),
+           "not_performed": _("no pinned publisher for its country")}.get(
+        rep.publisher, _("pinned publisher NOT confirmed"))
+    click.echo(_("Master list signed by {signer} (signature valid; signer chain {chain}; "
+                 "{pin})").format(signer=rep.signer, chain=rep.signer_chain, pin=pin))
+    click.echo(_("Stored {added} CSCA certificates ({present} already present) for {countries} "
+                 "countries in {folder}").format(added=rep.added, present=rep.already_present,
+                                                 countries=len(rep.countries), folder=rep.folder))
     if rep.override and (rep.signer_chain != "valid" or rep.publisher == "invalid"):
-        click.echo("warning: imported although the signer is not confirmed (--allow-untrusted-"
-                   "signer) — check where the file came from", err=True)
+        click.echo(_("warning: imported although the signer is not confirmed (--allow-untrusted-"
+                     "signer) — check where the file came from"), err=True)
 
 
 @trust_group.command("add")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @_DIR_OPTION
+@lang_option
 @handle_errors
 def add_cmd(paths: tuple[Path, ...], trust_dir: Path | None) -> None:
     """Store CSCA certificates or CRLs (PEM/DER files) in the trust directory."""
     total = sum(add_to_trust_dir(p, trust_dir) for p in paths)
-    click.echo(f"Stored {total} items in {trust_dir or default_trust_dir()}")
+    click.echo(_("Stored {count} items in {folder}").format(
+        count=total, folder=trust_dir or default_trust_dir()))
 
 
 @trust_group.command("list")
@@ -105,9 +109,11 @@ def list_cmd(trust_dir: Path | None, max_age_days: int, as_json: bool) -> None:
         click.echo(_("{count} CSCA certificates, {crls} CRLs in {folder}").format(
             count=len(entries), crls=len(store.crls), folder=folder))
         for imp in read_provenance(folder)["imports"]:
-            click.echo(f"imported {imp.get('imported_at')}: {imp.get('file')} signed by "
-                       f"{imp.get('signer')} (publisher {imp.get('publisher', {}).get('state')}"
-                       f"{', OVERRIDE' if imp.get('override') else ''})")
+            click.echo(_("imported {when}: {file} signed by {signer} (publisher {state}"
+                         "{override})").format(
+                when=imp.get("imported_at"), file=imp.get("file"), signer=imp.get("signer"),
+                state=imp.get("publisher", {}).get("state"),
+                override=", OVERRIDE" if imp.get("override") else ""))
 
 
 @trust_group.command("update")

@@ -93,7 +93,7 @@ def test_rejected_verdicts_and_errors_in_vietnamese(monkeypatch: pytest.MonkeyPa
     assert r.exit_code == 3
     assert "TỪ CHỐI — không chấp nhận: chip là bản sao hoặc giả mạo" in r.stdout
     r = CliRunner().invoke(cli, ["read", "--sim", "expired"])
-    assert r.exit_code == 8 and "thẻ đã hết hạn ngày 2024-01-05" in r.stdout
+    assert r.exit_code == 8 and "thẻ đã hết hạn ngày 05/01/2024" in r.stdout  # DD/MM/YYYY
     r = CliRunner().invoke(cli, ["read", "--sim", "default", "--id", "001093000001", "--dob",
                                  "1993-01-06", "--expiry", "2033-01-05"])
     assert r.exit_code == 4
@@ -122,3 +122,10 @@ def test_group_level_lang_reaches_the_command_and_does_not_leak() -> None:
     assert r.exit_code == 8 and "TỪ CHỐI" in r.stdout
     r = CliRunner().invoke(cli, ["read", "--sim", "expired"], env={"CARDKIT_LANG": "en"})
     assert "REJECTED" in r.stdout and "TỪ CHỐI" not in r.stdout
+
+
+def test_doctor_speaks_vietnamese() -> None:
+    r = CliRunner().invoke(cli, ["doctor", "--no-select", "--lang", "vi"])
+    assert r.exit_code in (0, 4)
+    assert "Kết quả:" in r.stdout and "Result:" not in r.stdout
+    assert "pcscd: " in r.stdout and "PC/SC service" not in r.stdout

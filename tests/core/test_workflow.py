@@ -200,6 +200,10 @@ def test_progress_events_and_step_durations() -> None:
 
 
 def test_finger_probe_plugs_in() -> None:
+    """A fingerprint matcher is a callable; it only ever sees an issuer-signed DG3."""
+    from cardkit import Probes
+    from cardkit.sim.personas import get_persona
+
     policy = load_policy("bank").with_changes(checks={"finger_match": "required",
                                                       "face_match": "off"})
     seen = []
@@ -208,10 +212,44 @@ def test_finger_probe_plugs_in() -> None:
         seen.append(sorted(document.files))
         return CheckResult("finger_match", CheckState.NO_MATCH, "minutiae score 3 < 40")
 
-    from cardkit import Probes
-
-    result = verify_card(CardSource.from_sim("default"), policy=policy, probes=Probes(finger=finger))
-    assert seen and "DG1" in seen[0]
+    files = dict(get_persona("default").files)  # as read after Terminal Authentication
+    assert "DG3" in files
+    result = verify_card(CardSource.from_files(files), policy=policy, trust=["sim-test"],
+                         probes=Probes(finger=finger))
+    assert seen and "DG3" in seen[0]
     assert result.verdict is R and result.exit_code == ExitCode.FACE_MISMATCH
     assert str(result.reasons[0]) == "the finger does not match the one on the chip"
-    assert verify_card(CardSource.from_sim("default"), policy=policy).verdict is I
+    # a chip read without TA has no DG3: the matcher is not asked, the check cannot run
+    seen.clear()
+    no_dg3 = verify_card(CardSource.from_sim("default"), policy=policy, probes=Probes(finger=finger))
+    assert not seen and no_dg3.checks["finger_match"].state is CheckState.UNVERIFIABLE
+    assert no_dg3.verdict is I
+    # a DG3 the SOD does not cover is never matched
+    files["DG3"] = files["DG3"][:-1] + bytes([files["DG3"][-1] ^ 1])
+    forged = verify_card(CardSource.from_files(files), policy=policy, trust=["sim-test"],
+                         probes=Probes(finger=finger))
+    assert not seen and forged.checks["finger_match"].state is CheckState.UNVERIFIABLE
+    assert forged.verdict is R  # and the altered DG3 rejects the card
+
+
+def test_identity_holds_only_authenticated_values() -> None:
+    """A chip with data groups the SOD does not list: their content never reaches identity.fields."""
+    from cardkit.sim.personas import get_persona
+
+    p = get_persona("unlisted-dg")
+    result = verify_card(CardSource.from_sim("unlisted-dg"), policy="card")
+    ident = result.identity
+    assert result.verdict is R
+    assert ident.get("document_number") == p.holder.document_number  # DG1: listed, matches
+    assert "place_of_residence" not in ident.fields and ident.get("place_of_residence") is None
+    assert ident.unauthenticated["place_of_residence"] == p.holder.place_of_residence
+    assert ident.sources["place_of_residence"] == "DG13"
+    report = result.to_dict()
+    assert report["identity"]["place_of_residence"] is None
+    assert report["unauthenticated"]["identity"]["place_of_residence"] == \
+        p.holder.place_of_residence
+    # the genuine card: all its fields authenticated, nothing apart
+    genuine = verify_card(CardSource.from_sim("default"), policy="card").identity
+    assert not genuine.unauthenticated and genuine.get("full_name") == "Nguyễn Văn An"
+    assert (genuine.get("family_name"), genuine.get("middle_name"), genuine.get("given_name")) \
+        == ("Nguyễn", "Văn", "An")
