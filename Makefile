@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip setuptools wheel
-	$(BIN)/pip install -q -e '.[face,counter,dev]'
+	$(BIN)/pip install -q -e '.[face,finger,scanner,counter,dev]'
 	touch $(STAMP)
 
 demo: install
@@ -37,6 +37,8 @@ bench: install
 	$(BIN)/python bench/face_bench.py
 	$(BIN)/python bench/serve_bench.py
 	$(BIN)/python bench/workflow_bench.py
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/finger_bench.py
 
 udev-install:
 	sudo bash udev/install.sh

@@ -314,7 +314,8 @@ def _probe_reader(name: str, env: Environment, select_aid: bool) -> tuple[Reader
                        Message(N_("place a chip ID card (CCCD) or passport")))
 
 
-def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> DoctorReport:
+def run_doctor(env: Environment | None = None, *, select_aid: bool = True,
+               scanners: bool = True) -> DoctorReport:
     """Run every check; never raises for an environment problem (it reports it)."""
     env = env or Environment()
     profiles = list(builtin_profiles())
@@ -341,4 +342,34 @@ def run_doctor(env: Environment | None = None, *, select_aid: bool = True) -> Do
                          Message(N_("re-plug the reader")))
         readers.append(rep)
         checks.append(chk)
+    if scanners:
+        checks.append(fingerprint_scanner_check())
     return DoctorReport(tuple(checks), tuple(readers))
+
+
+def fingerprint_scanner_check() -> Check:
+    """libfprint fingerprint scanners (informative: a scanner is optional, so this check never
+    makes doctor fail)."""
+    from .biometrics.finger.scanner import ScannerError, _fprint, list_scanners
+
+    name = "fingerprint scanners"
+    try:
+        _fprint()
+    except ScannerError:
+        return _check(name, Status.INFO,
+                      Message(N_("libfprint not available (optional: needed only for live "
+                                 "fingerprints)")),
+                      Message(N_("install: apt-get install libfprint-2-2 gir1.2-fprint-2.0; "
+                                 "pip install 'cardkit[scanner]'")))
+    found = list_scanners()
+    if not found:
+        return _check(name, Status.INFO, Message(N_("no fingerprint scanner found by libfprint")),
+                      Message(N_("plug in an image-capable scanner (e.g. DigitalPersona "
+                                 "U.are.U 4500)")))
+    names = "; ".join(f"{s.name} ({s.driver}, "
+                      f"{'delivers images' if s.can_capture else 'no image capture'})"
+                      for s in found)
+    status = Status.OK if any(s.can_capture for s in found) else Status.WARN
+    return _check(name, status, Message(N_("scanners: {scanners}"), {"scanners": names}),
+                  None if status is Status.OK else
+                  Message(N_("use a scanner whose driver delivers images")))

@@ -397,10 +397,16 @@ def verify_card(
             if probes.finger is None:
                 check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.NOT_PERFORMED,
                                     "no fingerprint probe given")
-            elif 3 not in passive.authenticated_dgs:  # only the issuer-signed fingers count
-                check = CheckResult(CheckName.FINGER_MATCH.value, CheckState.UNVERIFIABLE,
-                                    "no fingerprints (DG3) covered by a valid issuer signature "
-                                    "were read (DG3 needs Terminal Authentication)")
+            elif passive is None or 3 not in passive.authenticated_dgs:
+                # only the issuer-signed fingers count: a forger's DG3 carrying the forger's own
+                # finger must never give a match
+                _close_probe(probes.finger)
+                check = CheckResult(
+                    CheckName.FINGER_MATCH.value, CheckState.UNVERIFIABLE,
+                    "the card's fingerprints (DG3) are not covered by a valid issuer signature: "
+                    "comparing against them proves nothing" if "DG3" in doc.files else
+                    "no fingerprints (DG3) covered by a valid issuer signature were read (DG3 "
+                    "needs Terminal Authentication)")
             else:
                 check = probes.finger(doc)
             checks[CheckName.FINGER_MATCH.value] = check
@@ -465,6 +471,13 @@ def _chip_genuine(checks: Mapping[str, CheckResult], policy: Policy) -> CheckRes
     return CheckResult(CheckName.CHIP_GENUINE.value, state, reason,
                        {"cause": cause.name if cause is not None else None,
                         "parts": [c.name for c in parts]})
+
+
+def _close_probe(probe: Any) -> None:
+    """Release a probe's device (e.g. a fingerprint scanner) when it will not be used."""
+    close = getattr(probe, "close", None)
+    if callable(close):
+        close()
 
 
 def _face_check(doc: Document, passive: PassiveResult, probe: Any, policy: Policy,

@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cardkit.dump import is_dump
 from cardkit.errors import InputError
-from cardkit.verify import CardSource, verify_card
+from cardkit.verify import CardSource, Probes, verify_card
 
 from .common import _, exit_with, handle_errors, lang_option
+from .finger import finger_options, finger_probe
 from .read import choose_policy, finish
 
 
@@ -48,6 +50,7 @@ def _parse_at(value: str | None) -> dt.datetime | None:
               help="Use only --trust: not the local trust directory, not the bundled list.")
 @click.option("--verbose", is_flag=True, help="Show technical details.")
 @lang_option
+@finger_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="Verify dumps in N processes (0 = one per CPU); output: one JSON line per "
@@ -56,17 +59,23 @@ def _parse_at(value: str | None) -> dt.datetime | None:
 def inspect_cmd(folders: tuple[Path, ...], trust_paths: tuple[str, ...],
                 crl_paths: tuple[str, ...], at: str | None, policy: str | None,
                 allow_unverifiable: bool, no_default_trust: bool, verbose: bool, as_json: bool,
-                jobs: int | None) -> None:
-    """Verify dump folders (COM.bin, SOD.bin, DG1.bin ...).
+                jobs: int | None, **finger_opts: Any) -> None:
+    """Verify dump folders (COM.bin, SOD.bin, DG1.bin ...); with --finger, also match the
+    live finger against the dump's DG3 fingers (required by the policy then).
 
     FOLDERS: dump folders, or folders holding dump folders (verified as a batch: one JSON line
     per dump).
     """
     when = _parse_at(at)
-    pol = choose_policy({"policy": policy, "allow_unverifiable": allow_unverifiable},
-                        "inspect-only")
     folder = folders[0]
-    if len(folders) > 1 or jobs is not None or (folder.is_dir() and not is_dump(folder)):
+    batch = len(folders) > 1 or jobs is not None or (folder.is_dir() and not is_dump(folder))
+    finger = finger_probe(finger_opts)
+    if batch and finger is not None:
+        raise InputError(_("a live finger is matched against one dump: give one dump folder "
+                           "without --jobs"))
+    pol = choose_policy({"policy": policy, "allow_unverifiable": allow_unverifiable,
+                         "finger_required": finger is not None}, "inspect-only")
+    if batch:
         from cardkit.batch import BatchOptions, batch_exit_code, find_dumps, verify_dumps
 
         opts = BatchOptions(tuple(trust_paths), not no_default_trust, tuple(crl_paths), when, pol)
@@ -77,7 +86,8 @@ def inspect_cmd(folders: tuple[Path, ...], trust_paths: tuple[str, ...],
         exit_with(batch_exit_code(codes))
         return
     result = verify_card(CardSource.from_dump(folder), policy=pol, trust=list(trust_paths) or None,
-                         crls=crl_paths, at=when, default_trust=not no_default_trust)
+                         crls=crl_paths, at=when, default_trust=not no_default_trust,
+                         probes=Probes(finger=finger))
     finish(result, json_out=as_json, verbose=verbose)
 
 

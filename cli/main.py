@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
             "real data)."),
     "face": ("face", "face_group", "Face matching (dlib ResNet embeddings, models from "
              "face_recognition_models)."),
+    "finger": ("finger", "finger_group", "Fingerprints: NIST mindtct minutiae + Minutia "
+               "Cylinder-Code matching."),
     "fixtures": ("fixtures", "fixtures_group", "Record and inspect APDU fixtures (replay them "
                  "with `cardkit read --fixture FILE`)."),
     "eac": ("eac", "eac_group", "Extended Access Control: CV certificates and terminal keys for "

@@ -95,6 +95,10 @@ def choose_policy(opts: dict[str, Any], default: str) -> Policy:
         policy = policy.with_changes(accept_unverifiable=True)
     if opts.get("operating_point"):
         policy = policy.with_changes(face_operating_point=opts["operating_point"])
+    if opts.get("finger_required"):  # a live finger was given: its match is required
+        policy = policy.with_changes(checks={"finger_match": "required"})
+    if opts.get("face_off"):  # only a finger was given: no face to compare
+        policy = policy.with_changes(checks={"face_match": "off"})
     return policy
 
 

@@ -3,9 +3,12 @@
 # driver (used by the tests and by `cardkit sim serve`), headers to build pyscard, and OpenSSL's CLI
 # (the tests build an independent PKI with it); for EAC OpenPACE (cvc-create/cvc-print, the
 # independent CV certificate implementation), SoftHSM2 (a PKCS#11 token) and OpenSC (pkcs11-tool).
+# Fingerprint scanners: libfprint + its GObject introspection data (capture through PyGObject;
+# the tests use its virtual_image driver), and the headers + pkg-config PyGObject builds against.
 set -euo pipefail
 PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl
-      openpace softhsm2 opensc)  # EAC: cvc-create/cvc-print, a PKCS#11 token, pkcs11-tool
+      openpace softhsm2 opensc  # EAC: cvc-create/cvc-print, a PKCS#11 token, pkcs11-tool
+      libfprint-2-2 gir1.2-fprint-2.0 libgirepository1.0-dev libcairo2-dev pkg-config)
 # The counter (issue 14): the teller page is tested in Debian's headless chromium driven by its
 # chromedriver (no browser download); the audit trail's PostgreSQL path against a real server.
 PKGS+=(chromium chromium-driver postgresql)
