@@ -22,9 +22,12 @@ from .common import lang_option
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "read": ("read", "read_cmd", "Read a chip ID card or passport and verify it (policy `card` by "
              "default: chip genuine and document valid)."),
-    "verify": ("verify", "verify_cmd", "Read and verify the card, then match the customer's "
-               "face against the chip portrait."),
-    "inspect": ("inspect", "inspect_cmd", "Verify dump folders (COM.bin, SOD.bin, DG1.bin ...)."),
+    "verify": ("verify", "verify_cmd", "Read and verify the card, then match the customer's face "
+               "against the chip portrait and/or the live finger against the card's fingers "
+               "(DG3: needs --terminal-chain/-key)."),
+    "inspect": ("inspect", "inspect_cmd", "Verify dump folders (COM.bin, SOD.bin, DG1.bin ...); "
+                "with --finger, also match the live finger against the dump's DG3 fingers "
+                "(required by the policy then)."),
     "readers": ("readers", "readers", "List card readers, or watch cards come and go (--watch)."),
     "doctor": ("doctor", "doctor", "Check pcscd, readers, permissions and the pn533 conflict; "
                "name the fix."),
