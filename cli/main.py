@@ -95,6 +95,9 @@ def cli(verbose: int) -> None:
 
 
 def main() -> None:
+    from .common import safe_console
+
+    safe_console()
     cli(prog_name="cardkit")
 
 

@@ -32,10 +32,11 @@ from ..errors import (
 from ..lds import tlv
 from ..lds.files import EMRTD_AID
 from ..transport.base import Transport
-from .sm import SecureMessaging, TruncatedResponseError
+from .sm import SecureMessaging, SessionEndedError, TruncatedResponseError
 
 MAX_FILE_SIZE = 1 << 20  # 1 MiB: far above any LDS file (a DG2 is tens of KB)
 MAX_SFI_OFFSET = 0xFF  # READ BINARY by SFI carries the offset in P2
+MAX_REESTABLISH = 2  # new secure-messaging sessions per read after the chip ended one
 MAX_B0_OFFSET = 0x7FFF
 MAX_EXTENDED_RESPONSE = 0xFFFF - 2  # response data + SW1 SW2 in one 16-bit-sized message
 SHORT_LADDER = (0xDF, 0xC0, 0xA0, 0x80, 0x40)
@@ -154,6 +155,13 @@ class CardSession:
         self.access_method: str | None = None  # "bac" / "pace" once authenticated
         self.sfi_reads: bool | None = None  # READ BINARY by SFI: works / refused / untried
         self.terminal_authenticated = False  # set by Terminal Authentication (EAC) when done
+        # what the chip says about extended length (ATR, EF.ATR/INFO): False = never probe it
+        self.card_extended: bool | None = None
+        self.card_max_response: int | None = None
+        # re-runs the access protocol with the key the chip already accepted (set by
+        # open_session); used when the chip ends secure messaging on an error
+        self.reestablish: Callable[[], None] | None = None
+        self.reestablished = 0
         self._current_fid: int | None = None  # the EF selected (by SELECT or an SFI read)
 
     def __repr__(self) -> str:
@@ -232,6 +240,8 @@ class CardSession:
         ext_limit = MAX_EXTENDED_RESPONSE
         if info.max_response is not None:
             ext_limit = min(ext_limit, info.max_response)
+        if self.card_max_response is not None:
+            ext_limit = min(ext_limit, max(self.card_max_response, 1))
         short_limit = min(256, ext_limit)
         sm = self.sm
         if sm is not None:
@@ -242,7 +252,8 @@ class CardSession:
         if odd_ins:
             short_max -= _do53_header(short_max)
             ext_max -= _do53_header(ext_max)
-        allowed = info.extended_length is not False and ext_max > short_max
+        allowed = (info.extended_length is not False and self.card_extended is not False
+                   and ext_max > short_max)
         return ChunkLimits(short_max, ext_max if allowed else None)
 
     def read_file(self, fid: int, progress: Progress | None = None, *,
@@ -318,6 +329,20 @@ class CardSession:
                 asked = min(asked, limits.short_max)
             try:
                 resp = self.read_binary_response(offset, asked, sfi=sfi)
+            except SessionEndedError:
+                # The chip ended SM (after refusing a size, typically): the key was accepted
+                # before, so open a new session with it, select the file again and go on
+                # with smaller chunks; the strategy remembers the chip's limit.
+                if self.reestablish is None or self.reestablished >= MAX_REESTABLISH:
+                    raise
+                self.reestablished += 1
+                self.log.info("the chip ended secure messaging; establishing it again")
+                self.reestablish()
+                if sfi is None and self._current_fid is not None:  # (an SFI read selects)
+                    self.select_ef(self._current_fid)
+                if asked > limits.short_max:  # the extended size itself may have ended it
+                    self.chunks.failed(asked, limits)
+                continue
             except (TruncatedResponseError, TransmissionError) as exc:
                 if self.chunks.failed(asked, limits):
                     self._stepped(asked, exc)

@@ -25,7 +25,7 @@ from typing import Any
 from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
-from ..errors import ParseError
+from ..errors import ASN1_DECODE_ERRORS, ParseError
 
 MAX_CERT_SIZE = 64 * 1024
 CACHE_SIZE = 4096  # distinct certificates kept parsed (DSCs + CSCAs of a busy server)
@@ -115,7 +115,7 @@ def _parse_der(data: bytes) -> ax509.Certificate:
         cert.basic_constraints_value  # noqa: B018
         cert["signature_algorithm"].native  # noqa: B018
         cert["signature_value"].native  # noqa: B018
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"not an X.509 certificate ({exc.__class__.__name__})") from None
     return cert
 
@@ -285,7 +285,7 @@ def same_name_der(a_der: bytes, b: ax509.Name) -> bool:
         return True
     try:
         return ax509.Name.load(a_der) == b
-    except ValueError:
+    except (ValueError, TypeError, KeyError):  # an undecodable name matches nothing
         return False
 
 
