@@ -144,5 +144,6 @@ def help_msgids(root: click.Command) -> list[str]:
     for command, ctx in walk(root):
         texts = [_clean(command.help), _clean(command.short_help)]
         texts += [_clean(getattr(p, "help", None)) for p in command.get_params(ctx)]
+        texts += getattr(command, "short_helps", list)()  # a lazy group's table
         ids += [u for t in texts for u in _units(t) if u not in ids]
     return ids

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,7 +18,6 @@ from cardkit.errors import CardkitError, ExitCode, InputError
 from cardkit.i18n import N_
 from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
-from cardkit.read import Terminal
 from cardkit.results import CheckState
 from cardkit.verdict import Verdict
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
@@ -27,6 +26,9 @@ from .common import _, echo_json, exit_with, gettext, handle_errors, lang_option
 from .helptext import HelpCommand
 from .render import render_result
 from .source import open_source, source_options
+
+if TYPE_CHECKING:
+    from cardkit.read import Terminal
 
 READ_ONLY = Policy("read-only", {}, "--no-verify: read only, nothing verified")
 
@@ -124,6 +126,7 @@ def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
     if not chain or not key:
         raise InputError(N_("Terminal Authentication needs both --terminal-chain and "
                             "--terminal-key"))
+    from cardkit.read import Terminal
     from cardkit.security.cv_chain import load_chain
     from cardkit.security.terminal_key import load_terminal_key
 
