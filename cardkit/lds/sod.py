@@ -436,6 +436,28 @@ def _lso_der(econtent: bytes) -> tuple[int, str, dict[int, bytes], str | None, s
     return version, digest, dg_hashes, lds_version, unicode_version
 
 
+_checked_names: dict[bytes, bool] = {}
+
+
+def _checked_name(der: bytes) -> bytes:
+    """The sid's issuer Name, decoded as strictly as the asn1crypto path decodes it (a Name
+    whose RDN is a SEQUENCE instead of a SET, or a mangled string, is declined here too)."""
+    ok = _checked_names.get(der)
+    if ok is None:
+        from asn1crypto import x509
+
+        try:
+            x509.Name.load(der, strict=True).native  # noqa: B018 - decode now, as the slow path
+            ok = True
+        except ASN1_DECODE_ERRORS:
+            ok = False
+        if len(_checked_names) < _MAX_NAMES:
+            _checked_names[der] = ok
+    if not ok:
+        raise _NotPlainDer
+    return der
+
+
 def _signer_info_der(buf: bytes, vs: int, ve: int) -> SodSignerInfo:
     kids = _children(buf, vs, ve)
     if len(kids) < 5 or kids[0][0] != 0x02:
@@ -449,7 +471,7 @@ def _signer_info_der(buf: bytes, vs: int, ve: int) -> SodSignerInfo:
         sid = _children(buf, svs, sve)
         if len(sid) != 2 or sid[0][0] != 0x30 or sid[1][0] != 0x02:
             raise _NotPlainDer
-        issuer_der = buf[sid[0][1] : sid[0][3]]
+        issuer_der = _checked_name(buf[sid[0][1] : sid[0][3]])
         serial = _integer(buf, sid[1][2], sid[1][3])
     elif t == 0x80:
         ski = buf[svs:sve]
