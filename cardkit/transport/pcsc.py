@@ -161,6 +161,20 @@ def list_readers() -> list[str]:
         return ctx.readers()
 
 
+def service_id() -> str:
+    """Which pcscd this process's PC/SC client talks to: the device and inode of its socket
+    (PCSCLITE_CSOCK_NAME, else the system socket). Reader names are unique only within one pcscd —
+    two pcscd instances on one machine (a private test pcscd, a container) both have "… 00 01"."""
+    import os
+
+    path = os.environ.get("PCSCLITE_CSOCK_NAME") or "/run/pcscd/pcscd.comm"
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 def reader_state(reader: str) -> tuple[int, bytes]:
     """(SCARD_STATE_* flags, ATR) of one reader right now."""
     with _Context() as ctx:
