@@ -16,7 +16,7 @@ from cardkit.service.app import ServiceConfig, create_app
 from cardkit.sim.personas import get_persona
 from tests.conftest import need
 
-from .conftest import card_on_reader, running_service
+from .conftest import card_on_reader, free_port, running_service
 from .test_service_e2e import _events, _key
 
 pytestmark = [pytest.mark.pcscd]
@@ -209,3 +209,71 @@ def test_terminal_configuration_is_checked_at_start(monkeypatch) -> None:
     with pytest.raises(InputError, match="environment"):  # never a prompt, never in a request
         create_app(ServiceConfig(terminal_chain=[str(SIM_EAC)],
                                  terminal_key="pkcs11:token=t;object=k"))
+
+
+def test_cardkit_serve_with_the_terminal_key_in_softhsm(pcscd_vpcd, fingers, tmp_path) -> None:
+    """`cardkit serve --terminal-chain … --terminal-key pkcs11:…` as a real process: the IS key
+    lives in a SoftHSM2 token (PIN from the environment), DG3 is read and the finger matches. A
+    wrong PIN or a missing one stops the service at start with one line, before it listens."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.eac.test_eac_pcscd_softhsm import PIN, URI, cardkit
+    from tests.eac.test_eac_pcscd_softhsm import hsm as make_hsm
+
+    env = make_hsm.__wrapped__(_TmpFactory(tmp_path))  # type: ignore[attr-defined]
+    chain = tmp_path / "chain"
+    r = cardkit(env, "eac", "make-test-chain", str(chain), "--from-cvca", str(SIM_EAC),
+                "--is-key", URI)
+    assert r.returncode == 0, r.stderr
+    serve = [sys.executable, "-m", "cardkit", "serve", "--sim-trust", "--no-audit",
+             "--terminal-chain", str(chain), "--terminal-key", URI]
+    env = {**pcscd_vpcd.env, **{k: v for k, v in env.items() if k.startswith(("SOFTHSM",))},
+           "CARDKIT_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CARDKIT_PKCS11_PIN", None)
+    for pin, message in ((None, "CARDKIT_PKCS11_PIN"), ("0000", "PIN is wrong")):
+        bad = dict(env)
+        if pin is not None:
+            bad["CARDKIT_PKCS11_PIN"] = pin
+        r = subprocess.run([*serve, "--port", str(free_port())], env=bad, capture_output=True,
+                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+    port = free_port()
+    proc = subprocess.Popen([*serve, "--port", str(port)], env={**env, "CARDKIT_PKCS11_PIN": PIN},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-800:]  # type: ignore[union-attr]
+            try:
+                health = httpx.get(url + "/api/health", timeout=2)
+                if health.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "cardkit serve did not start"
+            time.sleep(0.2)
+        assert health.json()["terminal"] is True
+        res, _ = verify_finger(url, pcscd_vpcd, finger_image=_png(fingers["right"]))
+        assert res["report"]["checks"]["terminal_auth"]["state"] == "valid"
+        assert res["report"]["checks"]["finger_match"]["state"] == "match"
+        assert res["teller"]["label"] == "VERIFIED"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+
+
+class _TmpFactory:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    def mktemp(self, name: str) -> Path:
+        d = self.base / name
+        d.mkdir()
+        return d
