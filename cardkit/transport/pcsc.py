@@ -330,6 +330,10 @@ class PcscTransport(Transport):
                     and self._card_left()):
                 err = CardRemovedError()  # mid-session: the card went away
             raise err
+        if len(resp) < 2 and self._card_left():
+            # A card always answers with a status word; nothing at all while the card is gone
+            # means it left mid-exchange (vpcd under load: the card side closed during the APDU).
+            raise CardRemovedError()
         log.debug("APDU %s… (%d bytes) -> %d bytes", apdu[:4].hex(), len(apdu), len(resp))
         return bytes(resp)
 
