@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install demo test lint bench udev-install clean
+.PHONY: install demo test fuzz lint bench udev-install clean
 
 install: $(STAMP)
 
@@ -24,6 +24,9 @@ demo: install
 test: install
 	$(BIN)/ruff check cardkit cli tests bench scripts
 	$(BIN)/pytest -q
+
+fuzz: install
+	$(BIN)/python scripts/fuzz.py --seconds $${FUZZ_SECONDS:-1800}
 
 lint: install
 	$(BIN)/ruff check cardkit cli tests bench scripts

@@ -353,8 +353,9 @@ def verify_card(
     with timer.step("passive_auth") as out:
         from .security.crl import load_crl_paths
 
-        passive = verify_passive(files, trust=choice.store, crls=load_crl_paths(list(crls)),
-                                 at=when)
+        crl_list = load_crl_paths(list(crls))
+        passive = passive_within_budget(
+            lambda: verify_passive(files, trust=choice.store, crls=crl_list, at=when), at=when)
         checks[CheckName.PASSIVE_AUTH.value] = _passive_check(passive, choice)
         out["state"] = passive.overall.state.value
     identity = build_identity(doc, passive.authenticated_dgs)
@@ -415,6 +416,45 @@ def verify_card(
         face=face_result, warnings=list(choice.warnings))
     timer.emit(ProgressEvent("verdict", "done", state=decision.verdict.value))
     return result
+
+
+VERIFY_BUDGET_SECONDS = 20.0  # passive authentication of a genuine card takes milliseconds
+
+
+def passive_within_budget(run: Callable[[], PassiveResult], *, at: _dt.datetime | None = None,
+                          budget: float | None = VERIFY_BUDGET_SECONDS) -> PassiveResult:
+    """`run()` (passive authentication) in a worker thread for at most `budget` seconds; its
+    exceptions are re-raised here. Key sizes and curves are limited before any arithmetic
+    (cardkit.security.signature), so this is the last line: past the budget every check is
+    unverifiable ("did not finish"), never valid, and the caller is not held up. (The worker
+    cannot be stopped; it ends with the process.)"""
+    import threading
+
+    if budget is None:
+        return run()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = run()
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="cardkit-passive-auth", daemon=True)
+    worker.start()
+    worker.join(budget)
+    if "error" in box:
+        raise box["error"]
+    if "result" in box:
+        return box["result"]
+    from .security.passive import CHECK_NAMES
+
+    why = (f"verification did not finish within {budget:g} s (an unusual or hostile "
+           f"certificate?) — not verified")
+    checks = [CheckResult(n, CheckState.UNVERIFIABLE, why) for n in CHECK_NAMES]
+    overall = CheckResult("passive_authentication", CheckState.UNVERIFIABLE, why,
+                          {"required": list(CHECK_NAMES[:4])})
+    return PassiveResult(checks, overall, _as_utc(at))
 
 
 def _as_utc(at: _dt.datetime | None) -> _dt.datetime:

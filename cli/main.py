@@ -48,6 +48,9 @@ _register()
 
 
 def main() -> None:
+    from .common import safe_console
+
+    safe_console()
     cli(prog_name="cardkit")
 
 

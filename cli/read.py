@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from cardkit.dump import save_dump
+from cardkit.dump import DumpFolder, save_dump
 from cardkit.errors import CardkitError, ExitCode, InputError
 from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
@@ -181,12 +181,14 @@ def finish(result: VerificationResult, *, json_out: bool, verbose: bool,
 @verify_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write COM.bin, SOD.bin, DG*.bin (raw), face.jpg/.jp2 and report.json here.")
+@click.option("--force", is_flag=True,
+              help="Replace the --out folder even when it is not empty.")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
 @click.option("--format", "fmt", type=click.Choice(["text", "report", "json", "fhir"]),
               default=None, help="Output: text; report (= --json, the full report); json (flat "
               "clinic record); fhir (HL7 FHIR R4 Patient).")
 @handle_errors
-def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
+def read_cmd(out: Path | None, force: bool, json_out: bool, fmt: str | None, verbose: bool,
              **opts: Any) -> None:
     """Read a chip ID card or passport and verify it (policy `card` by default: chip genuine and
     document valid).
@@ -199,9 +201,16 @@ def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
     """
     fmt = fmt or ("report" if json_out else "text")
     opts["json"] = json_out = fmt != "text"
-    result = run_verification(opts, default_policy="card")
-    if out is not None:
-        write_out(out, result)
+    folder = DumpFolder(out, force=force) if out is not None else None  # before the card
+    try:
+        result = run_verification(opts, default_policy="card")
+        if folder is not None:
+            write_out(folder.tmp, result)
+            folder.commit()
+    except BaseException:
+        if folder is not None:
+            folder.abort()
+        raise
     ta = result.checks.get("terminal_auth")
     if ta is not None and ta.state == CheckState.INVALID:
         click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)

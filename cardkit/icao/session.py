@@ -19,9 +19,10 @@ from ..errors import CardError, ParseError, TransmissionError
 from ..lds import tlv
 from ..lds.files import EMRTD_AID
 from ..transport.base import Transport
-from .sm import SecureMessaging, TruncatedResponseError
+from .sm import SecureMessaging, SessionEndedError, TruncatedResponseError
 
 MAX_FILE_SIZE = 1 << 20  # 1 MiB: far above any LDS file (a DG2 is tens of KB)
+MAX_REESTABLISH = 2  # new secure-messaging sessions per read after the chip ended one
 HEADER_READ = 8  # enough for tag (≤ 2 bytes) + length (≤ 5 bytes) of an LDS file
 MAX_B0_OFFSET = 0x7FFF
 MAX_EXTENDED_RESPONSE = 0xFFFF - 2  # response data + SW1 SW2 in one 16-bit-sized message
@@ -139,6 +140,14 @@ class CardSession:
         self.chunks: ChunkStrategy = chunks or AdaptiveChunks()
         self.stats = SessionStats()
         self.access_method: str | None = None  # "bac" / "pace" once authenticated
+        # what the chip says about extended length (ATR, EF.ATR/INFO): False = never probe it
+        self.card_extended: bool | None = None
+        self.card_max_response: int | None = None
+        # re-runs the access protocol with the key the chip already accepted (set by
+        # open_session); used when the chip ends secure messaging on an error
+        self.reestablish: Callable[[], None] | None = None
+        self.reestablished = 0
+        self._current_fid: int | None = None
 
     def __repr__(self) -> str:
         return f"CardSession({self.transport.info.name!r}, sm={self.sm!r})"
@@ -176,6 +185,7 @@ class CardSession:
         """SELECT an elementary file by file identifier (P1=02, P2=0C: no FCI)."""
         self.send(Command(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))).check(
             f"selecting file {fid:04X}")
+        self._current_fid = fid
 
     def read_binary_response(self, offset: int, le: int) -> Response:
         """READ BINARY of `le` plain bytes at `offset` of the current EF; data unwrapped from
@@ -210,6 +220,8 @@ class CardSession:
         ext_limit = MAX_EXTENDED_RESPONSE
         if info.max_response is not None:
             ext_limit = min(ext_limit, info.max_response)
+        if self.card_max_response is not None:
+            ext_limit = min(ext_limit, max(self.card_max_response, 1))
         short_limit = min(256, ext_limit)
         sm = self.sm
         if sm is not None:
@@ -220,7 +232,8 @@ class CardSession:
         if odd_ins:
             short_max -= _do53_header(short_max)
             ext_max -= _do53_header(ext_max)
-        allowed = info.extended_length is not False and ext_max > short_max
+        allowed = (info.extended_length is not False and self.card_extended is not False
+                   and ext_max > short_max)
         return ChunkLimits(short_max, ext_max if allowed else None)
 
     def read_file(self, fid: int, progress: Progress | None = None, *,
@@ -263,6 +276,20 @@ class CardSession:
                 asked = min(asked, limits.short_max)
             try:
                 resp = self.read_binary_response(offset, asked)
+            except SessionEndedError:
+                # The chip ended SM (after refusing a size, typically): the key was accepted
+                # before, so open a new session with it, select the file again and go on
+                # with smaller chunks; the strategy remembers the chip's limit.
+                if self.reestablish is None or self.reestablished >= MAX_REESTABLISH:
+                    raise
+                self.reestablished += 1
+                self.log.info("the chip ended secure messaging; establishing it again")
+                self.reestablish()
+                if self._current_fid is not None:
+                    self.select_ef(self._current_fid)
+                if asked > limits.short_max:  # the extended size itself may have ended it
+                    self.chunks.failed(asked, limits)
+                continue
             except (TruncatedResponseError, TransmissionError) as exc:
                 if self.chunks.failed(asked, limits):
                     self._stepped(asked, exc)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from asn1crypto import algos, cms, core
 
-from ..errors import ParseError
+from ..errors import ASN1_DECODE_ERRORS, ParseError
 from . import tlv
 
 ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
@@ -97,7 +97,9 @@ def signer_info_from_asn1(si: cms.SignerInfo) -> SodSignerInfo:
     sid = si["sid"]
     issuer_der = serial = ski = None
     if sid.name == "issuer_and_serial_number":
-        issuer_der = sid.chosen["issuer"].dump()
+        issuer = sid.chosen["issuer"]
+        issuer.native  # noqa: B018 — decode the name now: a mangled string fails here
+        issuer_der = issuer.dump()
         serial = sid.chosen["serial_number"].native
     else:
         ski = sid.chosen.native
@@ -155,7 +157,7 @@ def parse_content_info(data: bytes, expect_content_type: str, what: str) -> cms.
         return signed
     except ParseError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"{what}: malformed CMS structure ({exc.__class__.__name__})") from None
 
 
@@ -218,7 +220,7 @@ def parse_sod(data: bytes) -> Sod:
                     cert_ders.append(choice.chosen.dump())
     except ParseError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"EF.SOD: malformed security object ({exc.__class__.__name__})") from None
     return Sod(
         version=version,

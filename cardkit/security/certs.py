@@ -15,7 +15,7 @@ from typing import Any
 from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
-from ..errors import ParseError
+from ..errors import ASN1_DECODE_ERRORS, ParseError
 
 MAX_CERT_SIZE = 64 * 1024
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
@@ -53,7 +53,7 @@ def load_certificate(data: Any) -> ax509.Certificate:
         cert.basic_constraints_value  # noqa: B018
         cert["signature_algorithm"].native  # noqa: B018
         cert["signature_value"].native  # noqa: B018
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"not an X.509 certificate ({exc.__class__.__name__})") from None
     return cert
 

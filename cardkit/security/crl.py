@@ -15,7 +15,7 @@ from asn1crypto import crl as acrl
 from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
-from ..errors import InputError, ParseError
+from ..errors import ASN1_DECODE_ERRORS, InputError, ParseError
 from ..results import CheckResult, CheckState
 from . import certs, signature
 
@@ -67,7 +67,7 @@ def parse_crl(data: bytes, source: str = "") -> Crl:
         )
     except ParseError:
         raise
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"CRL {source or ''}: malformed ({exc.__class__.__name__})") from None
 
 

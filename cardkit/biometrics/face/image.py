@@ -1,7 +1,9 @@
 """Image loading and normalisation: bytes / file / array → RGB uint8 (H, W, 3).
 
 Handles EXIF orientation, RGBA/palette/greyscale/16-bit inputs, JPEG 2000 (chip portraits,
-ICAO 9303-10 §4.7.2 / ISO 19794-5), and bounds the pixel count.
+ICAO 9303-10 §4.7.2 / ISO 19794-5), and bounds the pixel count: the dimensions are read from the
+header (JPEG SOF, PNG IHDR, JP2 ihdr and the codestream's SIZ) before any decoder runs, and the
+OpenCV fallback decoder runs only on a JPEG 2000 or PNG whose header was read and is within limits.
 """
 
 from __future__ import annotations
@@ -36,9 +38,74 @@ def load_image(source: ImageInput, what: str = "image") -> np.ndarray:
     return as_rgb(_decode(data, what), what)
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG, PNG, JP2 or J2K header (the largest one a JP2 declares),
+    or None when the header is not one of these or cannot be read. Never decodes pixels."""
+    try:
+        if data[:2] == b"\xff\xd8":
+            return _jpeg_size(data)
+        if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+            return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        if data[:4] == b"\xff\x4f\xff\x51" or data[4:8] == b"jP  ":
+            return _jpeg2000_size(data)
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # SOFn
+            h = int.from_bytes(data[pos + 5 : pos + 7], "big")
+            w = int.from_bytes(data[pos + 7 : pos + 9], "big")
+            return w, h
+        if marker == 0xDA or length < 2:  # start of scan before any SOF
+            return None
+        pos += 2 + length
+    return None
+
+
+def _jpeg2000_size(data: bytes) -> tuple[int, int] | None:
+    """Largest of the JP2 ihdr box and every SIZ marker found (OpenJPEG decodes SIZ; a file
+    may declare a small ihdr and a huge codestream). ISO/IEC 15444-1 §A.5.1, §I.5.3.1."""
+    sizes = []
+    i = data.find(b"ihdr")
+    if i >= 4:
+        sizes.append((int.from_bytes(data[i + 8 : i + 12], "big"),
+                      int.from_bytes(data[i + 4 : i + 8], "big")))
+    start = 0
+    while (j := data.find(b"\xff\x4f\xff\x51", start)) >= 0:
+        siz = data[j + 4 :]
+        if len(siz) < 38:
+            break
+        x, y = int.from_bytes(siz[4:8], "big"), int.from_bytes(siz[8:12], "big")
+        xo, yo = int.from_bytes(siz[12:16], "big"), int.from_bytes(siz[16:20], "big")
+        components = int.from_bytes(siz[36:38], "big")
+        sizes.append((max(x - xo, 0) * max(components // 3, 1), max(y - yo, 0)))
+        start = j + 4
+    if not sizes:
+        return None
+    return max(sizes, key=lambda wh: wh[0] * wh[1])
+
+
 def _decode(data: bytes, what: str) -> np.ndarray:
     from PIL import Image, ImageOps
 
+    declared = image_size(data)
+    if declared is not None and declared[0] * declared[1] > MAX_PIXELS:
+        raise InputError(f"The {what} is too large ({declared[0]}×{declared[1]} pixels "
+                         f"declared; at most {MAX_PIXELS // 1_000_000} million)")
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.width * im.height > MAX_PIXELS:
@@ -57,6 +124,8 @@ def _decode(data: bytes, what: str) -> np.ndarray:
         raise
     except Exception:  # noqa: BLE001 - Pillow failed; try OpenCV (other JPEG 2000 codestreams)
         pass
+    if declared is None or data[:2] == b"\xff\xd8":  # unknown size, or a JPEG Pillow refused
+        raise InputError(f"The {what} cannot be decoded (JPEG, JPEG 2000 or PNG expected)")
     import cv2
 
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)

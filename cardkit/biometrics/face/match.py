@@ -9,7 +9,7 @@ file → InputError, camera that cannot be opened → BiometricError).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -150,8 +150,15 @@ class FaceMatcher:
         return self._compare(ref, ref_rep, choice.image, choice.report, details, t0)
 
     def compare_images(self, reference: ImageInput, probe: ImageInput) -> FaceResult:
-        """Two images: `reference` treated as the portrait, `probe` gets every check."""
-        return self.match_portrait(reference, Probe.from_image(probe))
+        """Two images: `reference` treated as the portrait, `probe` gets every check; the
+        wording speaks of two faces, not of a chip portrait."""
+        result = self.match_portrait(reference, Probe.from_image(probe))
+        reason = {CheckState.MATCH: "The two faces match (same person)",
+                  CheckState.NO_MATCH: "The two faces do not match (not shown to be the same "
+                                       "person)"}.get(result.state)
+        if reason is None:
+            reason = result.reason.replace("the chip portrait", "the first image")
+        return replace(result, reason=reason)
 
     def _compare(self, ref: np.ndarray, ref_rep: QualityReport, img: np.ndarray,
                  rep: QualityReport, details: dict[str, Any], t0: float) -> FaceResult:
@@ -162,7 +169,7 @@ class FaceMatcher:
         d = embedding_distance(embed(ref, ref_rep.face, self.models),
                                embed(img, rep.face, self.models))
         thr = self.point.threshold
-        score = self.calibration.score(d)
+        score = self.calibration.score(d, thr)
         details["elapsed_ms"] = round((time.perf_counter() - t0) * 1000)
         if d <= thr:
             return FaceResult(CheckState.MATCH, "Face matches the chip portrait", d, score, thr,
