@@ -34,6 +34,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/read_bench.py
 	$(BIN)/python bench/pa_bench.py
+	$(BIN)/python bench/batch_bench.py
+	$(BIN)/python bench/startup_bench.py
 	$(BIN)/python bench/eac_bench.py
 	$(BIN)/python bench/face_bench.py
 	$(BIN)/python bench/serve_bench.py

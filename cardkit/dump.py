@@ -5,6 +5,7 @@ Used by `cardkit inspect DIR` and by server-side verification of dumps uploaded 
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from .errors import InputError
@@ -14,6 +15,7 @@ from .private_files import private_dir, write_private
 MAX_FILE_SIZE = 4 * 1024 * 1024  # no LDS file comes close; refuse anything larger
 
 
+@cache
 def _known_names() -> dict[str, str]:
     """File names other tools use for the same files, lower-case → LDS name.
 
@@ -27,6 +29,14 @@ def _known_names() -> dict[str, str]:
         if f.dg_number is not None:
             names[f"datagroup{f.dg_number}.bin"] = name
     return names
+
+
+def is_dump(folder: str | Path) -> bool:
+    """True when `folder` directly holds at least one chip file (by any known name)."""
+    try:
+        return any(lds_name(e.name) is not None and e.is_file() for e in Path(folder).iterdir())
+    except OSError:
+        return False
 
 
 def lds_name(file_name: str) -> str | None:

@@ -52,8 +52,21 @@ _ERROR_LEADS: list[tuple[type[CardkitError], str]] = [
 def set_language(lang: str | None) -> str:
     code = pick_language(lang)
     _state["lang"] = code
-    _state["gettext"] = translator(code)
+    _state["gettext"] = _lazy_translator(code)
     return code
+
+
+def _lazy_translator(code: str) -> Gettext:
+    """`translator(code)`, built on the first message translated: `cardkit --help` or a JSON
+    report never pays for reading the catalogue (issue 15, start-up)."""
+    loaded: list[Gettext] = []
+
+    def gettext(msgid: str) -> str:
+        if not loaded:
+            loaded.append(translator(code))
+        return loaded[0](msgid)
+
+    return gettext
 
 
 def current_language() -> str:

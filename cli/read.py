@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,7 +17,6 @@ from cardkit.dump import DumpFolder, save_dump
 from cardkit.errors import CardkitError, ExitCode, InputError
 from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
-from cardkit.read import Terminal
 from cardkit.results import CheckState
 from cardkit.verdict import Verdict
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
@@ -25,6 +24,9 @@ from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult
 from .common import _, echo_json, exit_with, handle_errors, lang_option
 from .render import render_result
 from .source import open_source, source_options
+
+if TYPE_CHECKING:
+    from cardkit.read import Terminal
 
 READ_ONLY = Policy("read-only", {}, "--no-verify: read only, nothing verified")
 
@@ -121,6 +123,7 @@ def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
         return None
     if not chain or not key:
         raise InputError("Terminal Authentication needs both --terminal-chain and --terminal-key")
+    from cardkit.read import Terminal
     from cardkit.security.cv_chain import load_chain
     from cardkit.security.terminal_key import load_terminal_key
 

@@ -9,9 +9,8 @@ from typing import Any
 import click
 
 from cardkit.errors import InputError
-from cardkit.icao.keys import CanKey, MrzKey
 from cardkit.lds.dates import DateKind, to_mrz_date
-from cardkit.lds.keys import ascii_digits_only
+from cardkit.lds.keys import CanKey, MrzKey, ascii_digits_only
 from cardkit.lds.mrz import parse_mrz, vn_access_key
 from cardkit.verify import CardSource
 from cardkit.verify import _key_from_meta as _key_from_meta  # noqa: F401 - used by tests

@@ -4,6 +4,8 @@
 `open_session(...)` authenticates (BAC, or PACE when the chip offers it) and selects the eMRTD
 application, `read_lds(session)` reads EF.COM, EF.SOD and the data groups EF.COM or EF.SOD lists;
 files the chip will not give are reported in `skipped`.
+DG3/DG4 (fingerprints, iris) are not even asked for without Terminal Authentication: ICAO
+9303-11 §7.1 and BSI TR-03110 protect them by EAC, so the chip would refuse them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 FileProgress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total)
 EAC_FILES = frozenset({"DG3", "DG4"})
+_EAC_REASON = "protected: needs Terminal Authentication (EAC)"
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def _sod_data_groups(sod: bytes | None) -> set[int]:
 def _skip_reason(name: str, exc: StatusWordError) -> str:
     if isinstance(exc, SecurityStatusError):
         if name in EAC_FILES:
-            return "protected: needs Terminal Authentication (EAC)"
+            return _EAC_REASON
         return "protected: the chip refused access (6982)"
     if isinstance(exc, FileNotFoundOnCard):
         return "not on chip"
@@ -209,7 +212,7 @@ def read_lds(
         f = lds_files.by_name(name)
         cb = (lambda done, total: progress(name, done, total)) if progress else None
         try:
-            data = session.read_file(f.fid, cb)
+            data = session.read_file(f.fid, cb, sfi=f.sfi)
         except StatusWordError as exc:
             skipped[name] = _skip_reason(name, exc)
             return None
@@ -235,5 +238,8 @@ def read_lds(
     for name in dgs:
         if name == "CardAccess":
             continue  # read before the session by read_card_access()
+        if name in EAC_FILES and wanted is None and not session.terminal_authenticated:
+            skipped[name] = _EAC_REASON  # the chip would refuse it: no APDU spent
+            continue
         read(name)
     return ReadOutcome(got, skipped)

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ..icao import domain_params
 from ..lds.sod import SodSignerInfo
+from . import certs
 
 
 class SignatureInvalid(Exception):
@@ -119,6 +120,7 @@ def _explicit_curve(params: Any) -> domain_params.EcCurve:
     return known
 
 
+@lru_cache(maxsize=256)
 def curve_name_of(spki_der: bytes) -> str | None:
     """Display name of the EC curve of a key (named or explicit parameters), None for RSA."""
     info = keys.PublicKeyInfo.load(spki_der)
@@ -211,6 +213,19 @@ def algorithm_name(sig_alg_der: bytes, digest_hint: str | None = None) -> str:
     return f"{kind} {d.upper().replace('SHA', 'SHA-')}".strip()
 
 
+@lru_cache(maxsize=256)
+def _algorithm(sig_alg_der: bytes) -> tuple[algos.SignedDigestAlgorithm, str]:
+    """The parsed AlgorithmIdentifier and its OID (parsed once per distinct DER; read-only)."""
+    try:
+        alg = algos.SignedDigestAlgorithm.load(sig_alg_der)
+        oid = alg["algorithm"].dotted
+        if oid == _RSA_PSS:
+            alg["parameters"].native  # noqa: B018 — parse now, not lazily in a shared object
+    except ValueError:
+        raise SignatureUnsupported("unreadable signature algorithm") from None
+    return alg, oid
+
+
 def verify(spki_der: bytes, sig_alg_der: bytes, signature: bytes, message: bytes,
            digest_hint: str | None = None) -> None:
     """Verify `signature` over `message`. Raises SignatureInvalid or SignatureUnsupported.
@@ -218,11 +233,7 @@ def verify(spki_der: bytes, sig_alg_der: bytes, signature: bytes, message: bytes
     `digest_hint` is the CMS SignerInfo digestAlgorithm, used when the signature algorithm
     names no hash (rsaEncryption, bare ecdsa).
     """
-    try:
-        alg = algos.SignedDigestAlgorithm.load(sig_alg_der)
-        oid = alg["algorithm"].dotted
-    except ValueError:
-        raise SignatureUnsupported("unreadable signature algorithm") from None
+    alg, oid = _algorithm(sig_alg_der)
     key = load_public_key(spki_der)
     try:
         if oid in _RSA_PKCS1 or oid in (_RSA_ENCRYPTION, _RSA_PSS):
@@ -273,23 +284,21 @@ def verify(spki_der: bytes, sig_alg_der: bytes, signature: bytes, message: bytes
 
 def verify_certificate(cert: ax509.Certificate, issuer_spki_der: bytes) -> None:
     """Check `cert`'s signature with the issuer's key (RFC 5280 §6.1.3 a.1)."""
-    verify(issuer_spki_der, cert["signature_algorithm"].dump(),
-           cert["signature_value"].native, cert["tbs_certificate"].dump())
+    f = certs.facts(cert)
+    verify(issuer_spki_der, f.signature_algorithm, f.signature_value, f.tbs)
 
 
 def find_signer_certificate(si: SodSignerInfo, candidates: list[ax509.Certificate]
                             ) -> ax509.Certificate | None:
     """The certificate named by a SignerInfo's sid (RFC 5652 §5.3), or None."""
     for cert in candidates:
+        f = certs.facts(cert)
         if si.sid_ski is not None:
-            if cert.key_identifier == si.sid_ski:
+            if f.ski == si.sid_ski:
                 return cert
-        elif si.sid_serial == cert.serial_number and si.sid_issuer_der is not None:
-            try:
-                if ax509.Name.load(si.sid_issuer_der) == cert.issuer:
-                    return cert
-            except (ValueError, TypeError, KeyError):  # an undecodable name matches nothing
-                continue
+        elif (si.sid_serial == f.serial and si.sid_issuer_der is not None
+              and certs.same_name_der(si.sid_issuer_der, cert.issuer)):
+            return cert
     return None
 
 

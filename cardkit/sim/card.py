@@ -69,7 +69,8 @@ class Quirks:
     many APDUs carries a flipped MAC bit; `corrupt_mac_at`: only the SM responses to these APDU
     numbers (1-based) do (a transient link error); `end_sm_on_wrong_length`: a wrong-length
     command (extended APDU on a short-only chip, Le above `max_le`) is answered with a bare 6700
-    and ends the secure-messaging session, as some chips do on any error.
+    and ends the secure-messaging session, as some chips do on any error; `sfi_sw`: READ BINARY
+    by short EF identifier is not supported and answers this status word (e.g. 0x6A86, 0x6A82).
     """
 
     max_le: int = 65536
@@ -80,6 +81,7 @@ class Quirks:
     corrupt_mac_at: tuple[int, ...] = ()
     end_sm_on_wrong_length: bool = False
     wrong_le_sw: int = 0x6700
+    sfi_sw: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_le <= 65536:
@@ -418,6 +420,8 @@ def _read_binary(card: VirtualCard, cmd: Command) -> Reply:
             return Reply(sw=SW.WRONG_DATA)
         offset = int.from_bytes(do54.value, "big")
     elif cmd.p1 & 0x80:  # short EF identifier in P1, offset in P2
+        if card.quirks.sfi_sw is not None:
+            return Reply(sw=card.quirks.sfi_sw)
         if cmd.p1 & 0x60:
             return Reply(sw=0x6A86)
         name = card.file_by_sfi(cmd.p1 & 0x1F)

@@ -4,6 +4,11 @@ Handles EXIF orientation, RGBA/palette/greyscale/16-bit inputs, JPEG 2000 (chip 
 ICAO 9303-10 §4.7.2 / ISO 19794-5), and bounds the pixel count: the dimensions are read from the
 header (JPEG SOF, PNG IHDR, JP2 ihdr and the codestream's SIZ) before any decoder runs, and the
 OpenCV fallback decoder runs only on a JPEG 2000 or PNG whose header was read and is within limits.
+
+Large JPEG probes (a 12-megapixel phone photo) are not decoded in full: `decode_jpeg_scaled`
+uses libjpeg's DCT scaling (Pillow draft mode: 1/2, 1/4, 1/8) to decode at about the size the
+face detector scans; the embedding later asks for the face at the resolution it needs
+(`camera.Probe.face_image`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ...errors import InputError
 
 MAX_PIXELS = 40_000_000  # bigger than any camera frame or chip portrait; stops decompression bombs
 MIN_SIDE = 32
+_SWAPS_SIDES = (5, 6, 7, 8)  # EXIF orientations that turn the image by 90°
 
 ImageInput = bytes | bytearray | memoryview | str | Path | np.ndarray
 
@@ -110,7 +116,8 @@ def _decode(data: bytes, what: str) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as im:
             if im.width * im.height > MAX_PIXELS:
                 raise InputError(f"The {what} is too large ({im.width}×{im.height} pixels)")
-            im = ImageOps.exif_transpose(im)
+            if im.getexif().get(0x0112, 1) != 1:  # EXIF orientation (copying only when set)
+                im = ImageOps.exif_transpose(im)
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 arr = np.asarray(im, dtype=np.float64)
                 top = max(float(arr.max()), 1.0)
@@ -119,7 +126,9 @@ def _decode(data: bytes, what: str) -> np.ndarray:
                 rgba = im.convert("RGBA")
                 back = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 return np.asarray(Image.alpha_composite(back, rgba).convert("RGB"))
-            return np.asarray(im.convert("L" if im.mode == "L" else "RGB"))
+            if im.mode not in ("L", "RGB"):
+                im = im.convert("RGB")
+            return np.asarray(im)
     except InputError:
         raise
     except Exception:  # noqa: BLE001 - Pillow failed; try OpenCV (other JPEG 2000 codestreams)
@@ -132,6 +141,49 @@ def _decode(data: bytes, what: str) -> np.ndarray:
     if arr is None or not arr.size:
         raise InputError(f"The {what} cannot be decoded (JPEG, JPEG 2000 or PNG expected)")
     return np.ascontiguousarray(arr[:, :, ::-1])
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) after EXIF orientation of a JPEG that draft decoding can reduce (colour
+    or greyscale, within MAX_PIXELS); None for anything else."""
+    from PIL import Image
+
+    if data[:3] != b"\xff\xd8\xff":
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.format != "JPEG" or im.mode not in ("RGB", "L", "YCbCr"):
+                return None
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                return None
+            turned = im.getexif().get(0x0112, 1) in _SWAPS_SIDES
+    except Exception:  # noqa: BLE001 - not a JPEG Pillow reads: the full decoder says why
+        return None
+    return (h, w) if turned else (w, h)
+
+
+def decode_jpeg_scaled(data: bytes, min_long_side: int, what: str = "image"
+                       ) -> tuple[np.ndarray, float]:
+    """Decode a JPEG at the smallest DCT scale (1, 1/2, 1/4, 1/8) whose longer side is still
+    >= `min_long_side`; returns the RGB array (EXIF orientation applied) and its scale."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            full_w = im.size[0]
+            k = 1
+            while k < 8 and max(im.size) / (k * 2) >= min_long_side:
+                k *= 2
+            if k > 1:
+                im.draft("RGB", (-(-im.size[0] // k), -(-im.size[1] // k)))
+            scale = im.size[0] / full_w
+            if im.getexif().get(0x0112, 1) != 1:
+                im = ImageOps.exif_transpose(im)
+            arr = np.asarray(im if im.mode in ("RGB", "L") else im.convert("RGB"))
+    except Exception:  # noqa: BLE001 - Pillow failed on this JPEG: decode it the usual way
+        return load_image(data, what), 1.0
+    return as_rgb(arr, what), scale
 
 
 def as_rgb(arr: np.ndarray, what: str = "image") -> np.ndarray:
