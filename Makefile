@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install demo test lint bench udev-install clean
+.PHONY: install demo test fuzz lint bench udev-install clean
 
 install: $(STAMP)
 
@@ -25,12 +25,17 @@ test: install
 	$(BIN)/ruff check cardkit cli tests bench scripts
 	$(BIN)/pytest -q
 
+fuzz: install
+	$(BIN)/python scripts/fuzz.py --seconds $${FUZZ_SECONDS:-1800}
+
 lint: install
 	$(BIN)/ruff check cardkit cli tests bench scripts
 
 bench: install
 	$(BIN)/python bench/read_bench.py
 	$(BIN)/python bench/pa_bench.py
+	$(BIN)/python bench/batch_bench.py
+	$(BIN)/python bench/startup_bench.py
 	$(BIN)/python bench/eac_bench.py
 	$(BIN)/python bench/face_bench.py
 	$(BIN)/python bench/serve_bench.py

@@ -63,6 +63,50 @@ def probe_1280x720(photo: np.ndarray) -> np.ndarray:
     return canvas
 
 
+PROBE_SIZES = ((640, 480), (1920, 1080), (4000, 3000))
+
+
+def probe_jpeg(path: Path, size: tuple[int, int]) -> bytes:
+    """A JPEG probe (quality 90) of `size`: the photo scaled to the full height, centred."""
+    import io
+
+    from PIL import Image
+
+    im = Image.open(path).convert("RGB")
+    w, h = size
+    s = h / im.height
+    im = im.resize((round(im.width * s), h), Image.LANCZOS)
+    canvas = Image.new("RGB", size, (100, 100, 100))
+    canvas.paste(im, ((w - im.width) // 2, 0))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def compare_sizes(dataset: Path, repeat: int) -> list[dict[str, object]]:
+    """`face compare` (portrait JPEG vs JPEG probe, decode included) per probe size, beside the
+    same comparison with the probe decoded in full (the code before draft decoding)."""
+    from cardkit.biometrics.face.camera import ProbeKind
+
+    m = load_models()
+    matcher = FaceMatcher(models=m)
+    photo = load_image(dataset / "barack_obama" / "1.jpg")
+    portrait = encode_portrait(crop_portrait(photo, detect_faces(photo, m)[0]), "jpeg", 12000)
+    rows = []
+    for size in PROBE_SIZES:
+        data = probe_jpeg(dataset / "barack_obama" / "2.jpg", size)
+        res = matcher.compare_images(portrait, data)
+        fast = timeit(lambda d=data: matcher.compare_images(portrait, d), repeat)
+        full = timeit(lambda d=data: matcher.match_portrait(
+            portrait, Probe(ProbeKind.IMAGE, "full", image=load_image(d, "photo"))), repeat)
+        dec = timeit(lambda d=data: Probe.from_image(d), repeat)
+        rows.append({"probe": f"{size[0]}x{size[1]}", "jpeg_kb": round(len(data) / 1024),
+                     "compare_ms": fast["median_ms"], "full_decode_compare_ms": full["median_ms"],
+                     "probe_decode_ms": dec["median_ms"],
+                     "decision": res.state.value, "distance": round(res.distance or 0, 3)})
+    return rows
+
+
 def speed(dataset: Path, repeat: int) -> dict[str, object]:
     out: dict[str, object] = {"rss_before_models_mb": round(rss_mb(), 1)}
     t = time.perf_counter()
@@ -139,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
           f"{sp['rss_after_models_mb']} MB after models, peak {sp['rss_peak_mb']} MB")  # type: ignore
     for k, v in sp["timings"].items():  # type: ignore[index,union-attr]
         print(f"  {k:<42} {v}")
+    rows = compare_sizes(args.dataset, args.repeat)
+    report["compare_by_probe_size"] = rows
+    print("face compare (chip portrait JPEG 12 KB vs a JPEG probe, decode included; median ms)")
+    print(f"  {'probe':>10} {'KB':>5} {'compare':>8} {'(full decode)':>13} {'decode':>7}  decision")
+    for r in rows:
+        print(f"  {r['probe']:>10} {r['jpeg_kb']:>5} {r['compare_ms']:>8} "
+              f"{r['full_decode_compare_ms']:>13} {r['probe_decode_ms']:>7}  {r['decision']} "
+              f"d={r['distance']}")
     if not args.no_accuracy:
         acc = accuracy(args.dataset, FaceMatcher())
         report["accuracy"] = acc

@@ -35,6 +35,14 @@ class Document:
     parse_errors: dict[str, str] = field(default_factory=dict)
 
     @property
+    def warnings(self) -> list[str]:
+        """What lenient parsing skipped or ignored, one line each ("DG13: ..."): never silent."""
+        out = [f"DG2: {w}" for w in (self.dg2.warnings if self.dg2 else ())]
+        out += [w if w.startswith("DG13") else f"DG13: {w}"
+                for w in (self.dg13.warnings if self.dg13 else ())]
+        return out
+
+    @property
     def portrait(self) -> Any:
         """The first face image of DG2 (FaceImage), or None."""
         return self.dg2.faces[0] if self.dg2 and self.dg2.faces else None

@@ -105,6 +105,11 @@ class SecureMessagingError(CardError):
     """A secure-messaging response failed its MAC or structure check."""
 
 
+class NotAnEmrtdError(CardError):
+    """The card answers, but not as an ICAO eMRTD does (another kind of card or applet that
+    says 9000 to everything, or a faulty chip): its answers cannot be parsed."""
+
+
 # --- verification (exit 3) ----------------------------------------------------------------------
 
 
@@ -118,3 +123,10 @@ class BiometricError(CardkitError):
     """A biometric sample is unusable (no face, several faces, too blurry ...)."""
 
     exit_code = ExitCode.BIOMETRIC_UNUSABLE
+
+
+# What asn1crypto raises on malformed DER besides ValueError (found by fuzzing: e.g. an
+# AttributeError for an ObjectDescriptor where AlgorithmIdentifier parameters are expected).
+# Parsers turn these into ParseError; anything else escaping is a bug.
+ASN1_DECODE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)

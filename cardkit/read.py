@@ -12,7 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import CardkitError, CardRemovedError, ReaderError
+from .errors import (
+    CardkitError,
+    CardRemovedError,
+    NotAnEmrtdError,
+    ParseError,
+    ReaderError,
+    SecureMessagingError,
+    TransmissionError,
+)
 from .icao import reader as icao_reader
 from .icao.keys import CanKey, MrzKey
 from .rand import Draw, RandomSource, SystemRandom
@@ -85,14 +93,23 @@ def read_card(
         raise ValueError("access must be auto, bac or pace")
     rng = rng if rng is not None else SystemRandom()
     started = time.perf_counter()
-    card_access = icao_reader.read_card_access(transport)
-    session = icao_reader.open_session(
-        transport, key, access=access, rng=rng, card_access=card_access
-    )
-    outcome = icao_reader.read_lds(
-        session, files=files,
-        progress=(lambda name, done, total: progress(name, done, total)) if progress else None,
-    )
+    try:
+        card_access = icao_reader.read_card_access(transport)
+        lengths = icao_reader.read_length_info(transport)
+        session = icao_reader.open_session(
+            transport, key, access=access, rng=rng, card_access=card_access
+        )
+        session.card_extended = lengths.extended_length
+        session.card_max_response = lengths.max_response
+        outcome = icao_reader.read_lds(
+            session, files=files,
+            progress=(lambda name, done, total: progress(name, done, total)) if progress else None,
+        )
+    except ParseError as exc:  # the card's own answers: a card problem, not the user's input
+        raise NotAnEmrtdError(
+            f"The card's answers are not those of a chip ID card or passport ({exc}) — check "
+            f"that it is the customer's ID card, place it alone on the reader and read again"
+        ) from None
     got = dict(outcome.files)
     if card_access is not None:
         got["CardAccess"] = card_access
@@ -237,11 +254,20 @@ def _active_auth(session: object, files: dict[str, bytes], skipped: dict[str, st
     return _guarded("active_auth", lambda: active_authenticate(session, dg15, dg14, rng))
 
 
+_CHECK_TITLES = {"chip_auth": "Chip Authentication", "active_auth": "Active Authentication"}
+
+
 def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
-    """A chip check that fails is a verdict; a card that left the reader is still an error."""
+    """A chip check that fails is a verdict; a card that left the reader, or a garbled answer
+    (MAC error, transmission error: the link, not the chip's proof), is an error: read again."""
     try:
         return run()
     except (CardRemovedError, ReaderError):
         raise
+    except (SecureMessagingError, TransmissionError) as exc:
+        kind = SecureMessagingError if isinstance(exc, SecureMessagingError) else TransmissionError
+        raise kind(
+            f"Communication error during {_CHECK_TITLES.get(name, name)}: {exc}. If this happens "
+            f"on every read of this card, do not accept it as genuine") from None
     except CardkitError as exc:
         return CheckResult(name, CheckState.INVALID, str(exc))

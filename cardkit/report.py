@@ -89,7 +89,7 @@ def build_report(result: VerificationResult) -> dict[str, Any]:
         "files": file_summary(doc.files),
         "skipped": dict(result.card.skipped) if result.card else {},
         "parse_errors": dict(doc.parse_errors),
-        "warnings": list(result.warnings),
+        "warnings": list(result.warnings) + result.document.warnings,
         "lds_version": doc.com.lds_version if doc.com is not None else None,
     }
     return report

@@ -19,22 +19,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .checks import CheckName, teller_message
 from .document import Document, parse_document
 from .errors import ExitCode, InputError
 from .i18n import Message
-from .icao.keys import CanKey, MrzKey
 from .identity import Identity, build_identity, document_valid_check
+from .lds.keys import CanKey, MrzKey
 from .policy import Policy, load_policy
 from .rand import RandomSource, ReplayRandom, SystemRandom
-from .read import CardRead, Terminal, read_card
 from .results import CheckResult, CheckState, worst_state
 from .security.passive import PassiveResult, verify_passive
 from .security.trust import TrustStore, default_trust_dir
 from .transport.base import Transport
 from .verdict import Decision, Verdict, decide, exit_code
+
+if TYPE_CHECKING:  # the reading stack (secure messaging, PACE …) is imported when a card is read
+    from .read import CardRead, Terminal
 
 AccessKey = MrzKey | CanKey
 
@@ -196,8 +198,14 @@ SIM_TEST_TRUST = "sim-test"  # `--trust sim-test`: the user names the virtual ca
 SIM_TEST_LABEL = "cardkit virtual card TEST CSCA (not a real state)"
 
 
+def _sim_trust_paths() -> list[Path]:
+    from .sim.pki import sim_trust_paths  # imported only when named: it loads cryptography.x509
+
+    return sim_trust_paths()
+
+
 def load_trust_choice(
-    trust: Sequence[str | Path] | TrustStore | None, *, sim_default: bool = False,
+    trust: Sequence[str | Path] | TrustStore | TrustChoice | None, *, sim_default: bool = False,
     use_local: bool = True, use_bundled: bool = True, max_age_days: int | None = None,
 ) -> TrustChoice:
     """Where the CSCAs come from — only ever from the user, never from the card, fixture or dump.
@@ -208,8 +216,8 @@ def load_trust_choice(
     trusted. Else the local trust directory (`cardkit trust import`) when it holds CSCAs; else the
     master-list snapshot that ships with cardkit (verified against its pinned publisher — refused
     if tampered); else none."""
-    from .sim.pki import sim_trust_paths
-
+    if isinstance(trust, TrustChoice):  # chosen once, e.g. by a batch (cardkit.batch)
+        return trust
     if isinstance(trust, TrustStore):
         return TrustChoice(trust, "trust store given by the caller", "user")
     if trust:
@@ -217,14 +225,14 @@ def load_trust_choice(
         labels = []
         for t in trust:
             if str(t) == SIM_TEST_TRUST:
-                paths += sim_trust_paths()
+                paths += _sim_trust_paths()
                 labels.append(SIM_TEST_LABEL)
             else:
                 paths.append(t)
                 labels.append(str(t))
         return TrustChoice(TrustStore.from_paths(paths), ", ".join(labels), "user")
     if sim_default:
-        return TrustChoice(TrustStore.from_paths(sim_trust_paths()), SIM_TEST_LABEL, "sim-test")
+        return TrustChoice(TrustStore.from_paths(_sim_trust_paths()), SIM_TEST_LABEL, "sim-test")
     local = default_trust_dir()
     if use_local and local.is_dir():
         store = TrustStore.load(local)
@@ -301,7 +309,7 @@ def verify_card(
     *,
     policy: Policy | str = "bank",
     probes: Probes | None = None,
-    trust: Sequence[str | Path] | TrustStore | None = None,
+    trust: Sequence[str | Path] | TrustStore | TrustChoice | None = None,
     crls: Sequence[str | Path] = (),
     at: _dt.datetime | None = None,
     access: str = "auto",
@@ -341,6 +349,8 @@ def verify_card(
                 timer.emit(ProgressEvent("read", "progress", file=name, done=done, total=total))
 
             with source.transport:
+                from .read import read_card
+
                 card = read_card(source.transport, use_key, access=access,
                                  rng=source.rng or SystemRandom(), progress=on_file,
                                  chip_checks=pol.wants(CheckName.CHIP_AUTHENTIC)
@@ -353,8 +363,9 @@ def verify_card(
     with timer.step("passive_auth") as out:
         from .security.crl import load_crl_paths
 
-        passive = verify_passive(files, trust=choice.store, crls=load_crl_paths(list(crls)),
-                                 at=when)
+        crl_list = load_crl_paths(list(crls))
+        passive = passive_within_budget(
+            lambda: verify_passive(files, trust=choice.store, crls=crl_list, at=when), at=when)
         checks[CheckName.PASSIVE_AUTH.value] = _passive_check(passive, choice)
         out["state"] = passive.overall.state.value
     identity = build_identity(doc, passive.authenticated_dgs)
@@ -415,6 +426,45 @@ def verify_card(
         face=face_result, warnings=list(choice.warnings))
     timer.emit(ProgressEvent("verdict", "done", state=decision.verdict.value))
     return result
+
+
+VERIFY_BUDGET_SECONDS = 20.0  # passive authentication of a genuine card takes milliseconds
+
+
+def passive_within_budget(run: Callable[[], PassiveResult], *, at: _dt.datetime | None = None,
+                          budget: float | None = VERIFY_BUDGET_SECONDS) -> PassiveResult:
+    """`run()` (passive authentication) in a worker thread for at most `budget` seconds; its
+    exceptions are re-raised here. Key sizes and curves are limited before any arithmetic
+    (cardkit.security.signature), so this is the last line: past the budget every check is
+    unverifiable ("did not finish"), never valid, and the caller is not held up. (The worker
+    cannot be stopped; it ends with the process.)"""
+    import threading
+
+    if budget is None:
+        return run()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = run()
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="cardkit-passive-auth", daemon=True)
+    worker.start()
+    worker.join(budget)
+    if "error" in box:
+        raise box["error"]
+    if "result" in box:
+        return box["result"]
+    from .security.passive import CHECK_NAMES
+
+    why = (f"verification did not finish within {budget:g} s (an unusual or hostile "
+           f"certificate?) — not verified")
+    checks = [CheckResult(n, CheckState.UNVERIFIABLE, why) for n in CHECK_NAMES]
+    overall = CheckResult("passive_authentication", CheckState.UNVERIFIABLE, why,
+                          {"required": list(CHECK_NAMES[:4])})
+    return PassiveResult(checks, overall, _as_utc(at))
 
 
 def _as_utc(at: _dt.datetime | None) -> _dt.datetime:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import functools
+import itertools
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -48,8 +52,21 @@ _ERROR_LEADS: list[tuple[type[CardkitError], str]] = [
 def set_language(lang: str | None) -> str:
     code = pick_language(lang)
     _state["lang"] = code
-    _state["gettext"] = translator(code)
+    _state["gettext"] = _lazy_translator(code)
     return code
+
+
+def _lazy_translator(code: str) -> Gettext:
+    """`translator(code)`, built on the first message translated: `cardkit --help` or a JSON
+    report never pays for reading the catalogue (issue 15, start-up)."""
+    loaded: list[Gettext] = []
+
+    def gettext(msgid: str) -> str:
+        if not loaded:
+            loaded.append(translator(code))
+        return loaded[0](msgid)
+
+    return gettext
 
 
 def current_language() -> str:
@@ -111,7 +128,72 @@ def handle_errors(func: F) -> F:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+    """JSON on stdout: UTF-8 as is; on any other console \\u escapes (the data stays exact)."""
+    click.echo(json.dumps(data, ensure_ascii=not _is_utf(sys.stdout), indent=2,
+                          sort_keys=False))
+
+
+# --- consoles that are not UTF-8 (Vietnamese Windows cp1258, cp1252, C locale) ----------------
+
+TRANSLIT = "cardkit-translit"
+_PLAIN = {"Đ": "D", "đ": "d", "—": "-", "–": "-", "×": "x", "…": "...", "→": "->", "←": "<-",
+          "█": "#", "░": ".", "✓": "v", "✗": "x", "·": ".", "•": "*", "’": "'", "‘": "'",
+          "“": '"', "”": '"', "≤": "<=", "≥": ">=", "µ": "u"}
+
+
+def _encodable(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def transliterate(ch: str, encoding: str) -> str:
+    """The closest spelling of `ch` the console can show: first a precomposed letter plus
+    combining tone marks the code page has (cp1258 writes Vietnamese this way, exactly), then the
+    base letter, then a plain ASCII stand-in, else '?'."""
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, marks = decomposed[0], decomposed[1:]
+    for k in range(len(marks), -1, -1):  # the letter with the most marks precomposed first
+        for used in itertools.combinations(range(len(marks)), k):
+            letter = unicodedata.normalize("NFC", base + "".join(marks[i] for i in used))
+            if len(letter) == 1 and _encodable(letter, encoding):
+                rest = "".join(m for i, m in enumerate(marks)
+                               if i not in used and _encodable(m, encoding))
+                return letter + rest
+    plain = _PLAIN.get(ch) or _PLAIN.get(base) or base
+    return plain if _encodable(plain, encoding) else "?"
+
+
+def translit_errors(encoding: str) -> str:
+    """Name of a codec error handler transliterating for `encoding` (registered on first use;
+    the handler must know the code page: charmap codecs report their encoding as 'charmap')."""
+    name = f"{TRANSLIT}-{encoding}"
+    try:
+        codecs.lookup_error(name)
+    except LookupError:
+        def handler(exc: UnicodeError) -> tuple[str, int]:
+            if not isinstance(exc, UnicodeEncodeError):
+                raise exc
+            chars = exc.object[exc.start:exc.end]
+            return "".join(transliterate(c, encoding) for c in chars), exc.end
+
+        codecs.register_error(name, handler)
+    return name
+
+
+def _is_utf(stream: Any) -> bool:
+    enc = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+    return enc in ("utf-8", "utf8", "utf-16", "utf-32") or enc.startswith("utf-")
+
+
+def safe_console() -> None:
+    """Never crash on output: a console that cannot show a character gets its transliteration."""
+    for stream in (sys.stdout, sys.stderr):
+        if not _is_utf(stream) and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):  # a detached stream: leave it
+                stream.reconfigure(errors=translit_errors(stream.encoding))
 
 
 def exit_with(code: ExitCode | int) -> None:

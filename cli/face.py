@@ -1,11 +1,19 @@
-"""`cardkit face compare A B`: compare two face images (A = reference, B = probe)."""
+"""`cardkit face compare A B`: compare two face images (A = reference, B = probe).
+
+The face code (numpy, OpenCV, dlib) is imported by the commands that run it, not when this module
+is loaded (`cardkit verify` without --face and `cardkit face --help` do not pay for it).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from cardkit.biometrics.face import FaceResult, compare_images, load_calibration
 from cardkit.results import CheckState
+
+if TYPE_CHECKING:
+    from cardkit.biometrics.face import FaceResult
 
 from .common import _, echo_json, exit_with, handle_errors, lang_option
 
@@ -54,6 +62,8 @@ def compare_cmd(reference: str, probe: str, operating_point: str, as_json: bool)
     Exit codes: 0 match, 5 no match, 7 probe or reference unusable (no face, several faces,
     too small, too blurry, too dark).
     """
+    from cardkit.biometrics.face import compare_images
+
     result = compare_images(reference, probe, operating_point=operating_point)
     if as_json:
         echo_json(result.to_dict())
@@ -65,6 +75,8 @@ def compare_cmd(reference: str, probe: str, operating_point: str, as_json: bool)
 @face_group.command("points")
 def points_cmd() -> None:
     """List the calibrated operating points with the FMR/FNMR measured at each."""
+    from cardkit.biometrics.face import load_calibration
+
     cal = load_calibration()
     for op in cal.operating_points.values():
         m = op.measured.get("jpeg-photo", {})

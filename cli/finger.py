@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cardkit.biometrics.finger import FingerResult, compare_images, load_calibration
 from cardkit.errors import InputError
 from cardkit.results import CheckState
 
 from .common import echo_json, exit_with, handle_errors
+
+if TYPE_CHECKING:  # the finger code (numpy, OpenCV …) is imported by the commands that run it
+    from cardkit.biometrics.finger import FingerResult
 
 OPERATING_POINTS = ("strict", "balanced")
 POSITION_NAMES = ("right-thumb", "right-index", "right-middle", "right-ring", "right-little",
@@ -67,6 +70,8 @@ def compare_cmd(reference: str, probe: str, reference_ppi: float | None,
     Images: WSQ, JPEG 2000, JPEG, PNG, TIFF, BMP. Exit codes: 0 match, 5 no match, 7 an image
     is unusable (no finger, too small, no clear ridges, too few minutiae).
     """
+    from cardkit.biometrics.finger import compare_images
+
     result = compare_images(reference, probe, operating_point=finger_operating_point,
                             a_ppi=reference_ppi, b_ppi=probe_ppi)
     if as_json:
@@ -125,6 +130,8 @@ def capture_cmd(out: Path, scanner_id: str | None, timeout: float) -> None:
 @finger_group.command("points")
 def points_cmd() -> None:
     """List the calibrated operating points with the rates measured at each."""
+    from cardkit.biometrics.finger import load_calibration
+
     cal = load_calibration()
     for op in cal.operating_points.values():
         m = op.measured
@@ -176,9 +183,6 @@ def finger_options(func):  # type: ignore[no-untyped-def]
 
 def finger_probe(opts: dict) -> object | None:  # FingerProbe | None
     """The probe from the options (None when no finger source was given); pops the options."""
-    from cardkit.biometrics.finger.probe import FingerProbe
-    from cardkit.biometrics.finger.scanner import LibfprintScanner
-
     image = opts.pop("finger_image", None)
     scanner = opts.pop("fingerprint_scanner", None)
     kw = {"position": opts.pop("finger_position", "right-index"),
@@ -187,6 +191,11 @@ def finger_probe(opts: dict) -> object | None:  # FingerProbe | None
           "ppi": opts.pop("finger_ppi", None)}
     if image and scanner is not None:
         raise InputError("give one live finger source: --finger IMAGE or --fingerprint-scanner")
+    if not image and scanner is None:
+        return None
+    from cardkit.biometrics.finger.probe import FingerProbe
+    from cardkit.biometrics.finger.scanner import LibfprintScanner
+
     if image:
         return FingerProbe.from_image(image, **kw)
     if scanner is not None:

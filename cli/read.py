@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from cardkit.dump import save_dump
+from cardkit.dump import DumpFolder, save_dump
 from cardkit.errors import CardkitError, ExitCode, InputError
 from cardkit.policy import Policy, load_policy, preset_names
 from cardkit.private_files import write_private
-from cardkit.read import Terminal
 from cardkit.results import CheckState
 from cardkit.verdict import Verdict
 from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
@@ -25,6 +24,9 @@ from cardkit.verify import CardSource, Probes, ProgressEvent, VerificationResult
 from .common import _, echo_json, exit_with, handle_errors, lang_option
 from .render import render_result
 from .source import open_source, source_options
+
+if TYPE_CHECKING:
+    from cardkit.read import Terminal
 
 READ_ONLY = Policy("read-only", {}, "--no-verify: read only, nothing verified")
 
@@ -121,6 +123,7 @@ def terminal_from_options(opts: dict[str, Any]) -> Terminal | None:
         return None
     if not chain or not key:
         raise InputError("Terminal Authentication needs both --terminal-chain and --terminal-key")
+    from cardkit.read import Terminal
     from cardkit.security.cv_chain import load_chain
     from cardkit.security.terminal_key import load_terminal_key
 
@@ -181,12 +184,14 @@ def finish(result: VerificationResult, *, json_out: bool, verbose: bool,
 @verify_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write COM.bin, SOD.bin, DG*.bin (raw), face.jpg/.jp2 and report.json here.")
+@click.option("--force", is_flag=True,
+              help="Replace the --out folder even when it is not empty.")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON.")
 @click.option("--format", "fmt", type=click.Choice(["text", "report", "json", "fhir"]),
               default=None, help="Output: text; report (= --json, the full report); json (flat "
               "clinic record); fhir (HL7 FHIR R4 Patient).")
 @handle_errors
-def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
+def read_cmd(out: Path | None, force: bool, json_out: bool, fmt: str | None, verbose: bool,
              **opts: Any) -> None:
     """Read a chip ID card or passport and verify it (policy `card` by default: chip genuine and
     document valid).
@@ -199,9 +204,16 @@ def read_cmd(out: Path | None, json_out: bool, fmt: str | None, verbose: bool,
     """
     fmt = fmt or ("report" if json_out else "text")
     opts["json"] = json_out = fmt != "text"
-    result = run_verification(opts, default_policy="card")
-    if out is not None:
-        write_out(out, result)
+    folder = DumpFolder(out, force=force) if out is not None else None  # before the card
+    try:
+        result = run_verification(opts, default_policy="card")
+        if folder is not None:
+            write_out(folder.tmp, result)
+            folder.commit()
+    except BaseException:
+        if folder is not None:
+            folder.abort()
+        raise
     ta = result.checks.get("terminal_auth")
     if ta is not None and ta.state == CheckState.INVALID:
         click.echo(f"cardkit: warning: fingerprints not read: {ta.reason}", err=True)

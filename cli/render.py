@@ -142,6 +142,7 @@ def _warnings(result: VerificationResult) -> list[str]:
     if snap is not None and result.warnings:
         out.append(_("the list of state certificates is {days} days old — update it with "
                      "`cardkit trust update`").format(days=snap.age_days()))
+    out += result.document.warnings  # what lenient parsing skipped or ignored (never silent)
     return out
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from cardkit.errors import InputError
-from cardkit.icao.keys import CanKey, MrzKey
 from cardkit.lds.dates import DateKind, to_mrz_date
+from cardkit.lds.keys import CanKey, MrzKey, ascii_digits_only
 from cardkit.lds.mrz import parse_mrz, vn_access_key
 from cardkit.verify import CardSource
 from cardkit.verify import _key_from_meta as _key_from_meta  # noqa: F401 - used by tests
@@ -71,6 +71,7 @@ def key_from_options(
             options=" and ".join(given)))
     if can:
         digits = can.strip()
+        ascii_digits_only(digits, "--can")
         if not digits.isdigit() or not 6 <= len(digits) <= 12:
             raise InputError(_("--can must be the 6-digit Card Access Number"))
         return CanKey(digits)
@@ -84,6 +85,7 @@ def key_from_options(
         if id12:
             return vn_access_key(id12, dob, expiry)
         number = doc_number.strip().upper().replace(" ", "")  # type: ignore[union-attr]
+        ascii_digits_only(number, "--doc-number")
         if not number or len(number) > 22 or not number.replace("<", "").isalnum():
             raise InputError(_("--doc-number must be letters and digits as printed"))
         return MrzKey(

@@ -12,6 +12,7 @@ PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd swig gcc openssl
 # The counter (issue 14): the teller page is tested in Debian's headless chromium driven by its
 # chromedriver (no browser download); the audit trail's PostgreSQL path against a real server.
 PKGS+=(chromium chromium-driver postgresql)
+PKGS+=(iproute2)  # ip: the test pcscd's private network namespace (loopback up)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

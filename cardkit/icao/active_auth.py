@@ -13,7 +13,14 @@ import hmac
 import logging
 
 from ..apdu import Command, sw_text
-from ..errors import CardkitError, CardRemovedError, ParseError, ReaderError
+from ..errors import (
+    CardkitError,
+    CardRemovedError,
+    ParseError,
+    ReaderError,
+    SecureMessagingError,
+    TransmissionError,
+)
 from ..lds.dg14 import parse_dg14
 from ..lds.dg15 import parse_dg15, rsa_public_numbers
 from ..lds.security_infos import PublicKeyInfo
@@ -112,14 +119,19 @@ def active_authenticate(session, dg15_bytes: bytes | None, dg14_bytes: bytes | N
     """Active Authentication as a verdict: valid / invalid (+ reason) / not_supported."""
     if not dg15_bytes:
         return CheckResult(NAME, CheckState.NOT_SUPPORTED, "no DG15 on the chip")
-    try:
-        key = parse_dg15(dg15_bytes)
-        hash_name = None
-        if dg14_bytes:
+    hash_name = None
+    if dg14_bytes:  # only for ActiveAuthenticationInfo's hash: without it, the usual hashes
+        try:
             aa_info = parse_dg14(dg14_bytes).active_auth
             hash_name = aa_info.hash_name if aa_info else None
+        except ParseError:
+            hash_name = None
+    try:
+        key = parse_dg15(dg15_bytes)
     except ParseError as exc:
-        return CheckResult(NAME, CheckState.INVALID, f"DG15/DG14 is malformed: {exc}")
+        # issuer data (hash-checked by passive authentication): AA cannot run, no verdict
+        return CheckResult(NAME, CheckState.UNVERIFIABLE,
+                           f"Active Authentication cannot run: DG15 is malformed ({exc})")
     challenge = rng(8, "aa.challenge")
     try:
         if key.kind == "RSA":
@@ -136,8 +148,8 @@ def active_authenticate(session, dg15_bytes: bytes | None, dg14_bytes: bytes | N
             if used is None:
                 raise ValueError("ECDSA signature does not match the challenge")
             detail = {"algorithm": f"ECDSA {curve.name}", "hash": used}
-    except (CardRemovedError, ReaderError):
-        raise
+    except (CardRemovedError, ReaderError, SecureMessagingError, TransmissionError):
+        raise  # the card left, or the link garbled an answer: an error (read again), no verdict
     except (CardkitError, ValueError) as exc:
         log.info("Active Authentication failed: %s", exc)
         return CheckResult(NAME, CheckState.INVALID, f"the chip failed Active Authentication ({exc})")

@@ -14,8 +14,15 @@ from __future__ import annotations
 
 import logging
 
-from ..apdu import Command, sw_text
-from ..errors import CardkitError, CardRemovedError, ParseError, ReaderError
+from ..apdu import Command, Response, sw_text
+from ..errors import (
+    CardkitError,
+    CardRemovedError,
+    ParseError,
+    ReaderError,
+    SecureMessagingError,
+    TransmissionError,
+)
 from ..lds import tlv
 from ..lds.dg14 import parse_dg14
 from ..lds.security_infos import (
@@ -34,7 +41,6 @@ from . import crypto
 from .domain_params import (
     DhGroup,
     DomainParams,
-    EcCurve,
     by_id,
     curve_by_oid,
     match_curve,
@@ -58,17 +64,22 @@ def domain_params_of(key: PublicKeyInfo) -> DomainParams:
         if key.parameter_id is not None:
             return by_id(key.parameter_id)
         e = key.explicit
-        if e:
+        if e:  # explicit values must be a standard curve: a made-up one is the chip's choice
             known = match_curve(e["p"], e["a"], e["b"], e["gx"], e["gy"], e["n"])
-            return known or EcCurve("explicit curve", "", e["p"], e["a"] % e["p"], e["b"],
-                                    e["gx"], e["gy"], e["n"])
+            if known is None:
+                raise ParseError("DG14: the Chip Authentication key's explicit curve is not a "
+                                 "standard curve")
+            return known
     if key.kind == "DH":
         if key.parameter_id is not None:
             return by_id(key.parameter_id)
         e = key.explicit
         if e:
             known = match_dh_group(e["p"], e["g"])
-            return known or DhGroup("explicit DH group", e["p"], e["g"], e.get("q", e["p"] - 1))
+            if known is None:
+                raise ParseError("DG14: the Chip Authentication key's DH group is not a "
+                                 "standard group")
+            return known
     raise ParseError(f"DG14: no usable domain parameters for the {key.kind} chip key")
 
 
@@ -133,11 +144,29 @@ def perform_chip_auth(session, infos: SecurityInfos, rng: RandomSource) -> dict[
             raise ChipAuthFailed("the chip's authentication token T_PICC is wrong")
     session.sm = make_sm(alg, ks_enc, ks_mac)
     session.ca_terminal_public = pk  # Terminal Authentication signs Comp(PK_PCD)
-    # the proof: a protected command only a chip holding the private key can answer correctly
-    resp = session.send(Command(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e"))
+    resp = _prove(session)
     _ok(resp.sw, "protected SELECT after Chip Authentication")
     curve = params.name
     return {"protocol": alg.name, "key_id": key.key_id, "domain_parameters": curve}
+
+
+def _prove(session) -> Response:
+    """The proof: a protected command only a chip holding the private key answers correctly.
+
+    A wrong MAC under the new keys is what a chip without the key produces, and also what one
+    garbled transmission looks like; the SSC stays in step, so the proof is asked once more:
+    a chip holding the key answers the second time, a clone fails again."""
+    select = Command(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e")
+    try:
+        return session.send(select)
+    except SecureMessagingError as first:
+        log.info("Chip Authentication proof failed once (%s); asking again", first)
+    try:
+        return session.send(select)
+    except SecureMessagingError:
+        raise ChipAuthFailed("the chip's answers under the Chip Authentication session keys "
+                             "failed their integrity check twice: it does not hold the DG14 "
+                             "private key") from None
 
 
 def _ca2_reply(data: bytes) -> tuple[bytes | None, bytes | None]:
@@ -162,18 +191,26 @@ def chip_authenticate(session, dg14_bytes: bytes | None, rng: RandomSource) -> C
     try:
         infos = parse_dg14(dg14_bytes)
     except ParseError as exc:
-        return CheckResult(NAME, CheckState.INVALID, f"DG14 is malformed: {exc}")
+        # DG14 is the issuer's (its hash is checked by passive authentication): a malformed
+        # one means CA cannot run — no proof either way, not a clone
+        return CheckResult(NAME, CheckState.UNVERIFIABLE,
+                           f"Chip Authentication cannot run: DG14 is malformed ({exc})")
     if not infos.chip_auth_public_keys:
         return CheckResult(NAME, CheckState.NOT_SUPPORTED, "DG14 holds no Chip Authentication key")
 
+    try:
+        domain_params_of(select_key(infos)[0].public_key)
+    except ParseError as exc:  # issuer-signed data cardkit cannot use: no verdict either way
+        return CheckResult(NAME, CheckState.UNVERIFIABLE,
+                           f"Chip Authentication cannot run: {exc}")
     pace_result = getattr(session, "pace_result", None)
     if pace_result is not None and getattr(pace_result, "cam_data", None) is not None:
         return _cam_verdict(pace_result, infos)
     try:
         details = perform_chip_auth(session, infos, rng)
-    except (CardRemovedError, ReaderError):
-        raise
-    except (CardkitError, LookupError, ValueError) as exc:
+    except (CardRemovedError, ReaderError, SecureMessagingError, TransmissionError):
+        raise  # the card left, or the link garbled an answer: an error (read again), no verdict
+    except (CardkitError, LookupError, ValueError, ArithmeticError) as exc:
         log.info("Chip Authentication failed: %s", exc)
         return CheckResult(NAME, CheckState.INVALID,
                            f"the chip failed Chip Authentication ({exc})")

@@ -4,6 +4,8 @@
 `open_session(...)` authenticates (BAC, or PACE when the chip offers it) and selects the eMRTD
 application, `read_lds(session)` reads EF.COM, EF.SOD and the data groups EF.COM or EF.SOD lists;
 files the chip will not give are reported in `skipped`.
+DG3/DG4 (fingerprints, iris) are not even asked for without Terminal Authentication: ICAO
+9303-11 §7.1 and BSI TR-03110 protect them by EAC, so the chip would refuse them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..errors import (
 )
 from ..lds import files as lds_files
 from ..lds import tlv
+from ..lds.atr_info import ATR_INFO_FID, LengthInfo, from_atr, parse_atr_info
 from ..lds.card_access import parse_card_access
 from ..lds.com import parse_com
 from ..rand import RandomSource
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 FileProgress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total)
 EAC_FILES = frozenset({"DG3", "DG4"})
+_EAC_REASON = "protected: needs Terminal Authentication (EAC)"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,21 @@ def read_card_access(transport: Transport) -> bytes | None:
     except StatusWordError:
         return None
     return session.read_file(lds_files.CARD_ACCESS.fid, select=False)
+
+
+def read_length_info(transport: Transport) -> LengthInfo:
+    """Does the chip offer extended length? The ATR's card capabilities decide; when the ATR
+    is silent and the link itself does not know, EF.ATR/INFO (FID 2F01, in the MF, read before
+    any application is selected) is asked. ICAO 9303-10 §3.11.5."""
+    info = from_atr(transport.info.atr)
+    if info.extended_length is not None or transport.info.extended_length is not None:
+        return info
+    session = CardSession(transport)
+    try:
+        session.select_ef(ATR_INFO_FID)
+        return parse_atr_info(session.read_binary(0, 256))
+    except StatusWordError:
+        return LengthInfo()
 
 
 def card_access_offers_pace(card_access: bytes | None) -> bool:
@@ -109,6 +128,7 @@ def open_session(
             session.pace_result = result  # type: ignore[attr-defined]
             session.access_method = "pace"
             session.select_application()
+            _allow_reestablish(session, transport, key, rng, card_access)
             return session
     if not isinstance(key, MrzKey):
         raise InputError("this chip needs the ID number, date of birth and expiry (BAC); "
@@ -118,7 +138,23 @@ def open_session(
     perform_bac(session, key, rng)
     # ID_PICC of Terminal Authentication after BAC: document number + check digit
     session.document_number_cd = key.mrz_information[:10]  # type: ignore[attr-defined]
+    _allow_reestablish(session, transport, key, rng, card_access)
     return session
+
+
+def _allow_reestablish(session: CardSession, transport: Transport, key: MrzKey | CanKey,
+                       rng: RandomSource, card_access: bytes | None) -> None:
+    """After the chip accepted `key`, a session it ends (e.g. on an error status) may be opened
+    again with the same key and protocol. A key the chip rejects is never retried: the
+    AccessDeniedError of a failed re-run propagates."""
+    method = "pace" if session.access_method == "pace" else "bac"
+
+    def again() -> None:
+        session.sm = None
+        open_session(transport, key, access=method, rng=rng, card_access=card_access,
+                     session=session)
+
+    session.reestablish = again
 
 
 # --- the LDS --------------------------------------------------------------------------------------
@@ -151,7 +187,7 @@ def _sod_data_groups(sod: bytes | None) -> set[int]:
 def _skip_reason(name: str, exc: StatusWordError) -> str:
     if isinstance(exc, SecurityStatusError):
         if name in EAC_FILES:
-            return "protected: needs Terminal Authentication (EAC)"
+            return _EAC_REASON
         return "protected: the chip refused access (6982)"
     if isinstance(exc, FileNotFoundOnCard):
         return "not on chip"
@@ -176,7 +212,7 @@ def read_lds(
         f = lds_files.by_name(name)
         cb = (lambda done, total: progress(name, done, total)) if progress else None
         try:
-            data = session.read_file(f.fid, cb)
+            data = session.read_file(f.fid, cb, sfi=f.sfi)
         except StatusWordError as exc:
             skipped[name] = _skip_reason(name, exc)
             return None
@@ -202,5 +238,8 @@ def read_lds(
     for name in dgs:
         if name == "CardAccess":
             continue  # read before the session by read_card_access()
+        if name in EAC_FILES and wanted is None and not session.terminal_authenticated:
+            skipped[name] = _EAC_REASON  # the chip would refuse it: no APDU spent
+            continue
         read(name)
     return ReadOutcome(got, skipped)

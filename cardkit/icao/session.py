@@ -5,6 +5,12 @@ ICAO 9303-10 §3.5 (file access), ISO/IEC 7816-4 §11.2.2 (SELECT), §11.3.3 (RE
 B1 with DO'54' for offsets above 32767). Chunk sizes come from a `ChunkStrategy` kept for the
 whole session: `FixedChunks(n)` or `AdaptiveChunks()` (extended length first, stepping down on
 6700 / 6Cxx / truncated answers and remembering what worked).
+
+Round trips (each costs ~5 ms of turnaround on a contactless link): the first READ of a file asks
+for a whole chunk, not just the TLV header, so a file that fits one chunk costs one READ; a file
+with a short EF identifier is read with READ BINARY by SFI (ISO/IEC 7816-4 §11.3.3: P1 = 80|SFI),
+which selects it in the same APDU. A chip that refuses SFI reads is read by SELECT from then on.
+An answer shorter than asked at the end of the file is the end of the file, not a card limit.
 """
 
 from __future__ import annotations
@@ -15,14 +21,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..apdu import SW, Command, Response, status_error
-from ..errors import CardError, ParseError, TransmissionError
+from ..errors import (
+    CardError,
+    FileNotFoundOnCard,
+    ParseError,
+    SecurityStatusError,
+    StatusWordError,
+    TransmissionError,
+)
 from ..lds import tlv
 from ..lds.files import EMRTD_AID
 from ..transport.base import Transport
-from .sm import SecureMessaging, TruncatedResponseError
+from .sm import SecureMessaging, SessionEndedError, TruncatedResponseError
 
 MAX_FILE_SIZE = 1 << 20  # 1 MiB: far above any LDS file (a DG2 is tens of KB)
-HEADER_READ = 8  # enough for tag (≤ 2 bytes) + length (≤ 5 bytes) of an LDS file
+MAX_SFI_OFFSET = 0xFF  # READ BINARY by SFI carries the offset in P2
+MAX_REESTABLISH = 2  # new secure-messaging sessions per read after the chip ended one
 MAX_B0_OFFSET = 0x7FFF
 MAX_EXTENDED_RESPONSE = 0xFFFF - 2  # response data + SW1 SW2 in one 16-bit-sized message
 SHORT_LADDER = (0xDF, 0xC0, 0xA0, 0x80, 0x40)
@@ -139,6 +153,16 @@ class CardSession:
         self.chunks: ChunkStrategy = chunks or AdaptiveChunks()
         self.stats = SessionStats()
         self.access_method: str | None = None  # "bac" / "pace" once authenticated
+        self.sfi_reads: bool | None = None  # READ BINARY by SFI: works / refused / untried
+        self.terminal_authenticated = False  # set by Terminal Authentication (EAC) when done
+        # what the chip says about extended length (ATR, EF.ATR/INFO): False = never probe it
+        self.card_extended: bool | None = None
+        self.card_max_response: int | None = None
+        # re-runs the access protocol with the key the chip already accepted (set by
+        # open_session); used when the chip ends secure messaging on an error
+        self.reestablish: Callable[[], None] | None = None
+        self.reestablished = 0
+        self._current_fid: int | None = None  # the EF selected (by SELECT or an SFI read)
 
     def __repr__(self) -> str:
         return f"CardSession({self.transport.info.name!r}, sm={self.sm!r})"
@@ -176,12 +200,18 @@ class CardSession:
         """SELECT an elementary file by file identifier (P1=02, P2=0C: no FCI)."""
         self.send(Command(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))).check(
             f"selecting file {fid:04X}")
+        self._current_fid = fid
 
-    def read_binary_response(self, offset: int, le: int) -> Response:
-        """READ BINARY of `le` plain bytes at `offset` of the current EF; data unwrapped from
-        DO'53' for offsets above 32767 (odd INS B1 with DO'54')."""
+    def read_binary_response(self, offset: int, le: int, *, sfi: int | None = None) -> Response:
+        """READ BINARY of `le` plain bytes at `offset` of the current EF (or of the EF with short
+        identifier `sfi`, which becomes the current EF); data unwrapped from DO'53' for offsets
+        above 32767 (odd INS B1 with DO'54')."""
         if not 0 <= offset <= 0xFFFFFF:
             raise ValueError("offset out of range")
+        if sfi is not None:
+            if not 1 <= sfi <= 30 or offset > MAX_SFI_OFFSET:
+                raise ValueError("SFI 1..30 with an offset of at most 255")
+            return self.send(Command(0x00, 0xB0, 0x80 | sfi, offset, le=le))
         if offset <= MAX_B0_OFFSET:
             return self.send(Command(0x00, 0xB0, offset >> 8, offset & 0xFF, le=le))
         off = offset.to_bytes(max(1, (offset.bit_length() + 7) // 8), "big")
@@ -210,6 +240,8 @@ class CardSession:
         ext_limit = MAX_EXTENDED_RESPONSE
         if info.max_response is not None:
             ext_limit = min(ext_limit, info.max_response)
+        if self.card_max_response is not None:
+            ext_limit = min(ext_limit, max(self.card_max_response, 1))
         short_limit = min(256, ext_limit)
         sm = self.sm
         if sm is not None:
@@ -220,20 +252,24 @@ class CardSession:
         if odd_ins:
             short_max -= _do53_header(short_max)
             ext_max -= _do53_header(ext_max)
-        allowed = info.extended_length is not False and ext_max > short_max
+        allowed = (info.extended_length is not False and self.card_extended is not False
+                   and ext_max > short_max)
         return ChunkLimits(short_max, ext_max if allowed else None)
 
     def read_file(self, fid: int, progress: Progress | None = None, *,
-                  select: bool = True) -> bytes:
-        """SELECT `fid` and read it whole: the TLV header gives the size (ICAO 9303-10 §4.6).
+                  select: bool = True, sfi: int | None = None) -> bytes:
+        """Read file `fid` whole: the TLV header in the first answer gives the size
+        (ICAO 9303-10 §4.6). With `sfi` (its short EF identifier) the first READ selects the file
+        by SFI when the chip allows it; otherwise SELECT by `fid` first (`select=False`: read the
+        file selected already).
 
         Raises SecurityStatusError (6982), FileNotFoundOnCard (6A82), ParseError for a header
         that is not TLV or a size above 1 MiB; CardRemovedError propagates unchanged.
-        `select=False` reads the file selected already.
         """
-        if select:
+        by_sfi = select and sfi is not None and self.sfi_reads is not False
+        if select and not by_sfi:
             self.select_ef(fid)
-        head = self._read_chunk(0, HEADER_READ)
+        head, asked = self._first_read(fid, sfi if by_sfi else None)
         try:
             _tag, length, header_len = tlv.read_header(head)
         except ParseError as exc:
@@ -241,20 +277,50 @@ class CardSession:
         total = header_len + length
         if total > MAX_FILE_SIZE:
             raise ParseError(f"file {fid:04X} claims {total} bytes (more than 1 MiB): refused")
+        if len(head) < min(asked, total):
+            self.chunks.short_answer(asked, len(head))  # a limit, not the end of the file
         buf = bytearray(head[:total])
         if progress:
             progress(len(buf), total)
         while len(buf) < total:
-            chunk = self._read_chunk(len(buf), total - len(buf))
+            chunk, asked = self._read_chunk(len(buf), total - len(buf))
             if not chunk:
                 raise ParseError(f"file {fid:04X} ended at {len(buf)} of {total} bytes")
+            if len(chunk) < asked:
+                self.chunks.short_answer(asked, len(chunk))
             buf += chunk[: total - len(buf)]
             if progress:
                 progress(len(buf), total)
         return bytes(buf)
 
-    def _read_chunk(self, offset: int, remaining: int) -> bytes:
-        """Read up to `remaining` bytes at `offset`, as large as the strategy allows."""
+    def _first_read(self, fid: int, sfi: int | None) -> tuple[bytes, int]:
+        """The first chunk of a file (as large as the strategy allows: most files fit), by SFI
+        when given. A chip that answers an SFI read with anything but data, 6982 (access refused)
+        or 6A82 is read by SELECT from now on; 6A82 is confirmed by SELECT (a chip that does not
+        know SFIs may say 'not found')."""
+        if sfi is None:
+            head, asked = self._read_chunk(0, MAX_FILE_SIZE)
+        else:
+            try:
+                head, asked = self._read_chunk(0, MAX_FILE_SIZE, sfi=sfi)
+                self.sfi_reads = True
+                self._current_fid = fid  # an SFI read selects the file
+            except StatusWordError as exc:
+                if isinstance(exc, SecurityStatusError):
+                    raise
+                self.log.debug("READ BINARY by SFI %02X refused (%04X): SELECT instead",
+                               sfi, exc.sw)
+                if not isinstance(exc, FileNotFoundOnCard):
+                    self.sfi_reads = False
+                self.select_ef(fid)  # FileNotFoundOnCard here: the file is really absent
+                self.sfi_reads = False  # the file exists, but not for an SFI read
+                head, asked = self._read_chunk(0, MAX_FILE_SIZE)
+        return head, asked
+
+    def _read_chunk(self, offset: int, remaining: int, *,
+                    sfi: int | None = None) -> tuple[bytes, int]:
+        """Read up to `remaining` bytes at `offset`, as large as the strategy allows.
+        Returns the data and the size asked for."""
         odd = offset > MAX_B0_OFFSET
         while True:
             limits = self.limits(odd_ins=odd)
@@ -262,7 +328,21 @@ class CardSession:
             if limits.extended_max is None:
                 asked = min(asked, limits.short_max)
             try:
-                resp = self.read_binary_response(offset, asked)
+                resp = self.read_binary_response(offset, asked, sfi=sfi)
+            except SessionEndedError:
+                # The chip ended SM (after refusing a size, typically): the key was accepted
+                # before, so open a new session with it, select the file again and go on
+                # with smaller chunks; the strategy remembers the chip's limit.
+                if self.reestablish is None or self.reestablished >= MAX_REESTABLISH:
+                    raise
+                self.reestablished += 1
+                self.log.info("the chip ended secure messaging; establishing it again")
+                self.reestablish()
+                if sfi is None and self._current_fid is not None:  # (an SFI read selects)
+                    self.select_ef(self._current_fid)
+                if asked > limits.short_max:  # the extended size itself may have ended it
+                    self.chunks.failed(asked, limits)
+                continue
             except (TruncatedResponseError, TransmissionError) as exc:
                 if self.chunks.failed(asked, limits):
                     self._stepped(asked, exc)
@@ -278,9 +358,7 @@ class CardSession:
                 raise status_error(resp.sw, f"reading at offset {offset}")
             if resp.data:
                 self.chunks.succeeded(asked, limits)
-                if len(resp.data) < asked:
-                    self.chunks.short_answer(asked, len(resp.data))
-            return resp.data[:asked]
+            return resp.data[:asked], asked
 
     def _stepped(self, asked: int, exc: CardError | None, sw: int | None = None) -> None:
         self.stats.step_downs += 1

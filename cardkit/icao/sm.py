@@ -27,6 +27,11 @@ MAC_LEN = 8
 MAX_SHORT_RESPONSE = 256
 
 
+class SessionEndedError(SecureMessagingError):
+    """The chip answered 6987/6988 unprotected: it has ended the secure-messaging session (the
+    access key was accepted before; a new session can be established with it)."""
+
+
 class TruncatedResponseError(SecureMessagingError):
     """The protected answer is cut short (its data objects run past the end): the reader or the
     card could not pass that many bytes. The chunking logic retries with a smaller Le."""
@@ -152,7 +157,7 @@ class SecureMessaging(ABC):
                 raise SecureMessagingError(
                     "secure messaging: the chip answered without protection — read again")
             if resp.sw in (SW.SM_DATA_MISSING, SW.SM_DATA_INCORRECT):
-                raise SecureMessagingError(
+                raise SessionEndedError(
                     f"secure messaging: the chip rejected a protected command ({resp.sw:04X}) "
                     "and ended the session — read again")
             return resp

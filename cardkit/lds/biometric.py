@@ -126,9 +126,16 @@ def _parse_bit(t: tlv.TLV) -> BiometricInfo:
     return BiometricInfo(header, data, enciphered)
 
 
-def parse_bit_group(value: bytes) -> tuple[BiometricInfo, ...]:
-    """Parse the content of a data group: one 7F61 BIT group → its BITs (count checked)."""
-    group = tlv.parse(value, BIT_GROUP_TAG)
+def parse_bit_group(value: bytes, warnings: list[str] | None = None
+                    ) -> tuple[BiometricInfo, ...]:
+    """Parse the content of a data group: one 7F61 BIT group → its BITs (count checked).
+
+    With a `warnings` list, bytes after the group are ignored with a warning."""
+    group = tlv.parse(value, BIT_GROUP_TAG, allow_trailing=warnings is not None)
+    extra = len(value) - len(tlv.encode(BIT_GROUP_TAG, group.value))
+    if extra and warnings is not None:
+        warnings.append(f"{extra} byte{'s' if extra > 1 else ''} after the biometric group "
+                        f"ignored")
     children = group.children()
     if not children or children[0].tag != COUNT_TAG or len(children[0].value) != 1:
         raise ParseError("biometric group template does not start with its count (02)")
@@ -141,12 +148,20 @@ def parse_bit_group(value: bytes) -> tuple[BiometricInfo, ...]:
     return tuple(_parse_bit(b) for b in bits)
 
 
-def parse_biometric_dg(data: bytes, dg_tag: int, name: str) -> tuple[BiometricInfo, ...]:
-    """Outer data-group TLV (e.g. 75 for DG2) → the BITs it holds."""
-    outer = tlv.parse(bytes(data), dg_tag)
+def parse_biometric_dg(data: bytes, dg_tag: int, name: str,
+                       warnings: list[str] | None = None) -> tuple[BiometricInfo, ...]:
+    """Outer data-group TLV (e.g. 75 for DG2) → the BITs it holds.
+
+    Bytes after the outer TLV are refused, unless a `warnings` list is given: then they are
+    ignored with a warning (the data group's hash covers them; the content is intact)."""
+    outer = tlv.parse(bytes(data), dg_tag, allow_trailing=warnings is not None)
+    extra = len(data) - len(tlv.encode(dg_tag, outer.value))
+    if extra and warnings is not None:
+        warnings.append(f"{name}: {extra} byte{'s' if extra > 1 else ''} after the data group "
+                        f"ignored")
     if not outer.value:
         raise ParseError(f"{name} is empty")
-    return parse_bit_group(outer.value)
+    return parse_bit_group(outer.value, warnings)
 
 
 def encode_bht(header: BiometricHeader) -> bytes:

@@ -23,9 +23,9 @@ __all__ = [
 
 EXPIRY_HORIZON_YEARS = 50
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DMY = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})$")
-_MRZ = re.compile(r"^\d{6}$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+_DMY = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})$", re.ASCII)
+_MRZ = re.compile(r"^\d{6}$", re.ASCII)
 
 
 class DateKind(Enum):
@@ -87,15 +87,30 @@ def parse_date(text: str | _dt.date, kind: DateKind = DateKind.OTHER, *,
     if not isinstance(text, str):
         raise InputError(f"{label} must be text like 1990-01-31 or 31/01/1990")
     s = text.strip()
+    if not s.isascii():
+        raise InputError(f"{label} must be typed with the digits 0-9 (it holds other "
+                         f"characters; check the keyboard layout)")
     if m := _ISO.match(s):
-        return _make(int(m[1]), int(m[2]), int(m[3]), text, label)
+        return _not_future(_make(int(m[1]), int(m[2]), int(m[3]), text, label), kind, today,
+                           label)
     if m := _DMY.match(s):
-        return _make(int(m[4]), int(m[3]), int(m[1]), text, label)
+        return _not_future(_make(int(m[4]), int(m[3]), int(m[1]), text, label), kind, today,
+                           label)
     if _MRZ.match(s):
         return mrz_to_date(s, kind, today=today, what=what)
     raise InputError(
         f"{label} '{text}' is not a date: type it as YYYY-MM-DD, DD/MM/YYYY or YYMMDD"
     )
+
+
+def _not_future(value: _dt.date, kind: DateKind, today: _dt.date | None,
+                label: str) -> _dt.date:
+    """A date of birth or issue after today is a typing mistake (the MRZ form never is)."""
+    today = today or _dt.date.today()
+    if kind in (DateKind.BIRTH, DateKind.ISSUE) and value > today:
+        raise InputError(f"{label} {value.isoformat()} is in the future — check the date "
+                         f"(DD/MM/YYYY or YYYY-MM-DD)")
+    return value
 
 
 def date_to_mrz(value: _dt.date) -> str:

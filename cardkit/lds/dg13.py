@@ -5,8 +5,10 @@ describe it (README, "Facts about the Vietnamese CCCD chip"): a sequence of
 `SEQUENCE { INTEGER fieldNo, value }`, strings in UTF-8 (sometimes PrintableString), field 13
 holding father and mother and field 14 the spouse, nested one level deeper.
 
-Parsing is lenient: only a broken outer TLV raises `ParseError`; an odd field becomes a warning,
-its bytes stay in `raw`, and the rest of the read survives.
+Some cards wrap the fields in one container `SEQUENCE { INTEGER version, field, field ... }`:
+recognised, its fields collected. Parsing is lenient: only a broken outer TLV raises `ParseError`;
+an odd field becomes a warning, its bytes stay in `raw`, anything skipped is warned about, and the
+rest of the read survives.
 """
 
 from __future__ import annotations
@@ -152,19 +154,45 @@ def _field_number(t: tlv.TLV) -> tuple[int, list[tlv.TLV]] | None:
         return None  # { INTEGER version, OID, ... }: a container header, not a field
     if not any(k.tag in _STRING_TAGS or _is_constructed(k) for k in rest):
         return None  # e.g. { INTEGER version, OID } — a container header, not a field
-    return int.from_bytes(kids[0].value, "big"), rest
+    number = int.from_bytes(kids[0].value, "big")
+    if _is_container(number, rest):
+        return None  # { INTEGER version, field, field, ... }: its fields are collected
+    return number, rest
+
+
+def _is_container(number: int, rest: Sequence[tlv.TLV]) -> bool:
+    """`SEQUENCE { INTEGER version, SEQUENCE { INTEGER n, ... }, ... }` wrapping the fields.
+
+    Every element after the INTEGER is itself a field. Fields 13/14 (people) may label each
+    person with an INTEGER too, so for them it takes three or more such elements."""
+    def looks_like_field(t: tlv.TLV) -> bool:
+        if t.tag != 0x30:
+            return False
+        kids, complete = _children(t.value)
+        return (complete and len(kids) >= 2 and kids[0].tag == 0x02
+                and 1 <= len(kids[0].value) <= 2)
+
+    if not rest or not all(looks_like_field(t) for t in rest):
+        return False
+    return number not in (PARENTS, SPOUSE) or len(rest) >= 3
 
 
 def _collect(items: Sequence[tlv.TLV], depth: int, found: list[tuple[int, list[tlv.TLV]]],
              warnings: list[str]) -> None:
-    for t in items:
+    for index, t in enumerate(items):
         if len(found) >= MAX_FIELDS:
             warnings.append(f"DG13 holds more than {MAX_FIELDS} fields; the rest was skipped")
             return
         parsed = _field_number(t)
         if parsed is not None:
             found.append(parsed)
-        elif _is_constructed(t):
+        elif not _is_constructed(t):
+            header = depth > 0 and ((index == 0 and t.tag == 0x02)  # a container's version
+                                    or (index <= 1 and t.tag == 0x06))  # ... and its OID
+            if not header:
+                warnings.append(f"DG13: an element (tag {t.tag:X}) outside any field was "
+                                f"skipped")
+        else:
             if depth >= MAX_DEPTH:
                 warnings.append("DG13 nested too deeply; part of it was skipped")
                 continue

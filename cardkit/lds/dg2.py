@@ -32,6 +32,7 @@ DG2_TAG = 0x75
 class Dg2:
     faces: tuple[FaceImage, ...]
     infos: tuple[BiometricInfo, ...]
+    warnings: tuple[str, ...] = ()  # stray bytes ignored around an intact image
 
     @property
     def face(self) -> FaceImage:
@@ -43,14 +44,19 @@ class Dg2:
 
 
 def parse_dg2(data: bytes) -> Dg2:
-    """DG2 bytes → every face image it holds (at least one)."""
-    infos = parse_biometric_dg(data, DG2_TAG, "DG2")
+    """DG2 bytes → every face image it holds (at least one).
+
+    Lenient where the structure is intact: bytes after the data group, after a face record or
+    after the last image are ignored with a warning (EF.SOD's hash covers the whole file, so a
+    stray byte must not hide a genuine portrait)."""
+    warnings: list[str] = []
+    infos = parse_biometric_dg(data, DG2_TAG, "DG2", warnings)
     faces: list[FaceImage] = []
     for info in infos:
         if info.enciphered:
             raise ParseError("DG2 face data is enciphered; cardkit cannot read it")
-        faces.extend(parse_face_record(info.data).faces)
-    return Dg2(tuple(faces), infos)
+        faces.extend(parse_face_record(info.data, warnings).faces)
+    return Dg2(tuple(faces), infos, tuple(warnings))
 
 
 def encode_dg2(image_bytes: bytes, width: int, height: int,

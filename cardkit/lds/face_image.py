@@ -163,7 +163,7 @@ def _parse_face(buf: bytes, pos: int, end: int) -> tuple[FaceImage, int]:
     return face, block_end
 
 
-def parse_face_record(data: bytes) -> FaceRecord:
+def parse_face_record(data: bytes, warnings: list[str] | None = None) -> FaceRecord:
     """Parse a 19794-5 record (`FAC\\0`, version `010\\0`) into its faces."""
     buf = bytes(data)
     if len(buf) < GENERAL_HEADER_LEN:
@@ -174,6 +174,10 @@ def parse_face_record(data: bytes) -> FaceRecord:
     if version[3] != 0 or not version[:3].isdigit():
         raise ParseError("face record version field is malformed")
     record_len, n_faces = struct.unpack_from(">IH", buf, 8)
+    if warnings is not None and GENERAL_HEADER_LEN < record_len < len(buf):
+        warnings.append(f"face record: {len(buf) - record_len} byte(s) after the record "
+                        f"ignored")
+        buf = buf[:record_len]
     if record_len != len(buf):
         raise ParseError(f"face record says {record_len} bytes but holds {len(buf)}")
     if not 1 <= n_faces <= MAX_FACES:
@@ -184,7 +188,10 @@ def parse_face_record(data: bytes) -> FaceRecord:
         face, pos = _parse_face(buf, pos, len(buf))
         faces.append(face)
     if pos != len(buf):
-        raise ParseError(f"{len(buf) - pos} unexpected bytes after the last face image")
+        if warnings is None:
+            raise ParseError(f"{len(buf) - pos} unexpected bytes after the last face image")
+        warnings.append(f"face record: {len(buf) - pos} byte(s) after the last face image "
+                        f"ignored")
     return FaceRecord(version[:3].decode("ascii"), tuple(faces))
 
 

@@ -15,7 +15,7 @@ from enum import Enum
 
 from ..errors import InputError, ParseError
 from .dates import DateKind, to_mrz_date
-from .keys import MrzKey
+from .keys import MrzKey, ascii_digits_only
 
 __all__ = [
     "Mrz",
@@ -350,7 +350,8 @@ def encode_td2(*, document_code: str = "I", issuing_state: str, document_number:
 
 def _vn_id(id12: str) -> str:
     s = (id12 or "").strip().replace(" ", "")
-    if not re.fullmatch(r"\d{12}", s):
+    ascii_digits_only(s, "ID number")
+    if not re.fullmatch(r"\d{12}", s, re.ASCII):
         raise InputError(
             f"ID number must be the 12 digits printed on the card (got {len(s)} characters)"
         )

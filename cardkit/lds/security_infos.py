@@ -17,6 +17,8 @@ from ..errors import ParseError
 from . import tlv
 
 MAX_INFOS = 64  # real chips carry fewer than ten
+MAX_EC_FIELD_BITS = 521  # P-521; explicit parameters must anyway equal a standard curve
+MAX_DH_BITS = 4096
 
 # --- object identifiers (TR-03110-3 A.6.1, ICAO 9303-11 §9.2) --------------------------------
 
@@ -340,13 +342,19 @@ def _ec_key(alg_oid: str, params: tlv.TLV | None, key: bytes, der: bytes) -> Pub
         return PublicKeyInfo("EC", alg_oid, key, der, parameter_id=pid)
     if params.tag == TAG_SEQUENCE:
         kids = params.children()
-        if len(kids) < 5:
+        if len(kids) < 5 or any(k.tag != TAG_SEQUENCE for k in kids[1:3]):
             raise ParseError("explicit ECParameters: too few fields")
         field_id = kids[1].children()
-        if len(field_id) != 2 or decode_oid(field_id[0].value) != PRIME_FIELD:
+        if (len(field_id) != 2 or field_id[0].tag != TAG_OID
+                or decode_oid(field_id[0].value) != PRIME_FIELD):
             raise ParseError("explicit ECParameters: only prime fields are supported")
         p = _unsigned(field_id[1], "prime")
+        if not 3 < p.bit_length() <= MAX_EC_FIELD_BITS:
+            raise ParseError(f"explicit ECParameters: a {p.bit_length()}-bit field is not a "
+                             f"curve cardkit uses (at most {MAX_EC_FIELD_BITS} bits)")
         curve_kids = kids[2].children()
+        if len(curve_kids) < 2:
+            raise ParseError("explicit ECParameters: curve coefficients a and b expected")
         a = _unsigned(curve_kids[0], "a")
         b = _unsigned(curve_kids[1], "b")
         base = kids[3].value
@@ -372,6 +380,9 @@ def _dh_key(alg_oid: str, params: tlv.TLV | None, key: bytes, der: bytes) -> Pub
         kids = params.children()
         if len(kids) >= 2:
             explicit = {"p": _unsigned(kids[0], "p"), "g": _unsigned(kids[1], "g")}
+            if not 3 < explicit["p"].bit_length() <= MAX_DH_BITS:
+                raise ParseError(f"DH parameters: a {explicit['p'].bit_length()}-bit group is "
+                                 f"not one cardkit uses (at most {MAX_DH_BITS} bits)")
             # X9.42 DomainParameters order: p, g, q ; PKCS#3: p, g, [privateValueLength]
             x942 = alg_oid in (ID_DH_PUBLIC_NUMBER, ID_PK_DH)
             if x942 and len(kids) >= 3 and kids[2].tag == TAG_INTEGER:

@@ -8,6 +8,11 @@ LDSSecurityObject (eContentType id-icao-mrtd-security-ldsSecurityObject, 2.23.13
 
 Pure parsing on bytes: no signature is checked here (see cardkit.security.passive). Bounded:
 size, number of data-group hashes, signer infos and certificates are limited.
+
+Speed: a SOD in plain DER of the usual shape is walked directly (`_parse_sod_der`, a few tens of
+microseconds); anything else — BER, unusual choices, or any problem at all — goes through the
+asn1crypto parser (`_parse_sod_asn1`), which gives the same `Sod` or the precise ParseError. The
+fast walker only ever returns what the asn1crypto path returns for the same bytes (tested).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 
 from asn1crypto import algos, cms, core
 
-from ..errors import ParseError
+from ..errors import ASN1_DECODE_ERRORS, ParseError
 from . import tlv
 
 ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
@@ -97,7 +102,9 @@ def signer_info_from_asn1(si: cms.SignerInfo) -> SodSignerInfo:
     sid = si["sid"]
     issuer_der = serial = ski = None
     if sid.name == "issuer_and_serial_number":
-        issuer_der = sid.chosen["issuer"].dump()
+        issuer = sid.chosen["issuer"]
+        issuer.native  # noqa: B018 — decode the name now: a mangled string fails here
+        issuer_der = issuer.dump()
         serial = sid.chosen["serial_number"].native
     else:
         ski = sid.chosen.native
@@ -155,7 +162,7 @@ def parse_content_info(data: bytes, expect_content_type: str, what: str) -> cms.
         return signed
     except ParseError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"{what}: malformed CMS structure ({exc.__class__.__name__})") from None
 
 
@@ -179,6 +186,13 @@ def parse_sod(data: bytes) -> Sod:
         body = data
     else:
         raise ParseError(f"EF.SOD: expected tag 77, found {data[0]:02X}")
+    try:
+        return _parse_sod_der(body, data)
+    except _NotPlainDer:
+        return _parse_sod_asn1(body, data)
+
+
+def _parse_sod_asn1(body: bytes, data: bytes) -> Sod:
     signed = parse_content_info(body, ID_LDS_SECURITY_OBJECT, "EF.SOD")
     try:
         econtent = encap_content_bytes(signed, "EF.SOD")
@@ -218,7 +232,7 @@ def parse_sod(data: bytes) -> Sod:
                     cert_ders.append(choice.chosen.dump())
     except ParseError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"EF.SOD: malformed security object ({exc.__class__.__name__})") from None
     return Sod(
         version=version,
@@ -232,3 +246,267 @@ def parse_sod(data: bytes) -> Sod:
         certificates=tuple(cert_ders),
         raw=data,
     )
+
+
+# --- the fast path: plain DER of the usual shape --------------------------------------------------
+
+
+class _NotPlainDer(Exception):
+    """Not the simple DER shape `_parse_sod_der` handles: use the asn1crypto path."""
+
+
+_OID_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")
+_OID_LDS_SO = bytes.fromhex("678108010101")
+_OID_CONTENT_TYPE = bytes.fromhex("2a864886f70d010903")
+_OID_MESSAGE_DIGEST = bytes.fromhex("2a864886f70d010904")
+_OID_SIGNING_TIME = bytes.fromhex("2a864886f70d010905")
+_MAX_NAMES = 256
+_digest_names: dict[bytes, str] = {}
+_sig_names: dict[bytes, str] = {}
+_dotted: dict[bytes, str] = {}
+
+
+def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag byte, value start, value end) of the DER element at `pos`; definite, minimal
+    lengths and single-byte tags only."""
+    if pos + 2 > end:
+        raise _NotPlainDer
+    tag = buf[pos]
+    if tag & 0x1F == 0x1F:
+        raise _NotPlainDer
+    n = buf[pos + 1]
+    p = pos + 2
+    if n & 0x80:
+        k = n & 0x7F
+        if not 1 <= k <= 3 or p + k > end or buf[p] == 0:
+            raise _NotPlainDer
+        n = int.from_bytes(buf[p : p + k], "big")
+        if n < 0x80:
+            raise _NotPlainDer
+        p += k
+    if p + n > end:
+        raise _NotPlainDer
+    return tag, p, p + n
+
+
+def _expect(buf: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    t, vs, ve = _tlv(buf, pos, end)
+    if t != tag:
+        raise _NotPlainDer
+    return vs, ve
+
+
+def _children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, element start, value start, value end) of each element in buf[start:end]."""
+    out = []
+    pos = start
+    while pos < end:
+        t, vs, ve = _tlv(buf, pos, end)
+        out.append((t, pos, vs, ve))
+        pos = ve
+    return out
+
+
+def _integer(buf: bytes, vs: int, ve: int) -> int:
+    if ve == vs:
+        raise _NotPlainDer
+    return int.from_bytes(buf[vs:ve], "big", signed=True)
+
+
+def _cached_name(table: dict[bytes, str], raw_oid: bytes, spec: type[core.ObjectIdentifier]
+                 ) -> str:
+    name = table.get(raw_oid)
+    if name is None:
+        try:
+            name = str(spec.load(raw_oid).native)
+        except (ValueError, TypeError):
+            raise _NotPlainDer from None
+        if len(table) < _MAX_NAMES:
+            table[raw_oid] = name
+    return name
+
+
+def _algorithm(buf: bytes, vs: int, ve: int) -> bytes:
+    """AlgorithmIdentifier with no or NULL parameters: the raw OID element."""
+    kids = _children(buf, vs, ve)
+    if not kids or kids[0][0] != 0x06 or len(kids) > 2:
+        raise _NotPlainDer
+    if len(kids) == 2 and buf[kids[1][1] : kids[1][3]] != b"\x05\x00":
+        raise _NotPlainDer
+    return buf[kids[0][1] : kids[0][3]]
+
+
+def _digest(buf: bytes, vs: int, ve: int) -> str:
+    name = _cached_name(_digest_names, _algorithm(buf, vs, ve), algos.DigestAlgorithmId)
+    if name not in DIGEST_SIZES:
+        raise _NotPlainDer
+    return name
+
+
+def _parse_sod_der(body: bytes, data: bytes) -> Sod:
+    buf = bytes(body)
+    end = len(buf)
+    vs, ve = _expect(buf, 0, end, 0x30)
+    if ve != end:
+        raise _NotPlainDer
+    kids = _children(buf, vs, ve)  # ContentInfo
+    if len(kids) != 2 or kids[0][0] != 0x06 or buf[kids[0][2] : kids[0][3]] != _OID_SIGNED_DATA \
+            or kids[1][0] != 0xA0:
+        raise _NotPlainDer
+    vs, ve = _expect(buf, kids[1][2], kids[1][3], 0x30)
+    if ve != kids[1][3]:
+        raise _NotPlainDer
+    fields = _children(buf, vs, ve)  # SignedData
+    if len(fields) < 4 or fields[0][0] != 0x02 or fields[1][0] != 0x31 or fields[2][0] != 0x30:
+        raise _NotPlainDer
+    _integer(buf, fields[0][2], fields[0][3])
+    for t, _s, avs, ave in _children(buf, fields[1][2], fields[1][3]):
+        if t != 0x30:
+            raise _NotPlainDer
+        _algorithm(buf, avs, ave)
+    encap = _children(buf, fields[2][2], fields[2][3])
+    if len(encap) != 2 or encap[0][0] != 0x06 or buf[encap[0][2] : encap[0][3]] != _OID_LDS_SO \
+            or encap[1][0] != 0xA0:
+        raise _NotPlainDer
+    os_vs, os_ve = _expect(buf, encap[1][2], encap[1][3], 0x04)
+    if os_ve != encap[1][3]:
+        raise _NotPlainDer
+    econtent = buf[os_vs:os_ve]
+    rest = fields[3:]
+    cert_ders: list[bytes] = []
+    if rest and rest[0][0] == 0xA0:
+        for t, s, _vs, cve in _children(buf, rest[0][2], rest[0][3]):
+            if t != 0x30:
+                raise _NotPlainDer
+            cert_ders.append(buf[s:cve])
+        if len(cert_ders) > MAX_CERTIFICATES:
+            raise _NotPlainDer
+        rest = rest[1:]
+    if rest and rest[0][0] == 0xA1:
+        rest = rest[1:]  # crls: not used
+    if len(rest) != 1 or rest[0][0] != 0x31:
+        raise _NotPlainDer
+    infos = _children(buf, rest[0][2], rest[0][3])
+    if not 1 <= len(infos) <= MAX_SIGNER_INFOS:
+        raise _NotPlainDer
+    signers = []
+    for t, _s, svs, sve in infos:
+        if t != 0x30:
+            raise _NotPlainDer
+        signers.append(_signer_info_der(buf, svs, sve))
+    version, digest, dg_hashes, lds_version, unicode_version = _lso_der(econtent)
+    return Sod(version, digest, dg_hashes, lds_version, unicode_version, ID_LDS_SECURITY_OBJECT,
+               econtent, tuple(signers), tuple(cert_ders), data)
+
+
+def _lso_der(econtent: bytes) -> tuple[int, str, dict[int, bytes], str | None, str | None]:
+    end = len(econtent)
+    vs, ve = _expect(econtent, 0, end, 0x30)
+    if ve != end:
+        raise _NotPlainDer
+    kids = _children(econtent, vs, ve)
+    if not 3 <= len(kids) <= 4 or kids[0][0] != 0x02 or kids[1][0] != 0x30 \
+            or kids[2][0] != 0x30:
+        raise _NotPlainDer
+    version = _integer(econtent, kids[0][2], kids[0][3])
+    digest = _digest(econtent, kids[1][2], kids[1][3])
+    items = _children(econtent, kids[2][2], kids[2][3])
+    if len(items) > MAX_DG_HASHES:
+        raise _NotPlainDer
+    dg_hashes: dict[int, bytes] = {}
+    for t, _s, ivs, ive in items:
+        pair = _children(econtent, ivs, ive) if t == 0x30 else []
+        if len(pair) != 2 or pair[0][0] != 0x02 or pair[1][0] != 0x04:
+            raise _NotPlainDer
+        number = _integer(econtent, pair[0][2], pair[0][3])
+        value = econtent[pair[1][2] : pair[1][3]]
+        if not 1 <= number <= 16 or number in dg_hashes or len(value) != DIGEST_SIZES[digest]:
+            raise _NotPlainDer
+        dg_hashes[number] = value
+    lds_version = unicode_version = None
+    if len(kids) == 4:
+        if kids[3][0] != 0x30:
+            raise _NotPlainDer
+        try:
+            info = _LDSVersionInfo.load(econtent[kids[3][1] : kids[3][3]], strict=True)
+            lds_version = info["lds_version"].native
+            unicode_version = info["unicode_version"].native
+        except (ValueError, TypeError, KeyError):
+            raise _NotPlainDer from None
+    return version, digest, dg_hashes, lds_version, unicode_version
+
+
+def _signer_info_der(buf: bytes, vs: int, ve: int) -> SodSignerInfo:
+    kids = _children(buf, vs, ve)
+    if len(kids) < 5 or kids[0][0] != 0x02:
+        raise _NotPlainDer
+    version = _integer(buf, kids[0][2], kids[0][3])
+    if not 0 <= version <= 5:
+        raise _NotPlainDer
+    issuer_der = serial = ski = None
+    t, s, svs, sve = kids[1]
+    if t == 0x30:
+        sid = _children(buf, svs, sve)
+        if len(sid) != 2 or sid[0][0] != 0x30 or sid[1][0] != 0x02:
+            raise _NotPlainDer
+        issuer_der = buf[sid[0][1] : sid[0][3]]
+        serial = _integer(buf, sid[1][2], sid[1][3])
+    elif t == 0x80:
+        ski = buf[svs:sve]
+    else:
+        raise _NotPlainDer
+    if kids[2][0] != 0x30:
+        raise _NotPlainDer
+    digest = _digest(buf, kids[2][2], kids[2][3])
+    i = 3
+    attrs_der = content_type = message_digest = signing_time = None
+    if kids[i][0] == 0xA0:
+        t, s, avs, ave = kids[i]
+        attrs = _children(buf, avs, ave)
+        if attrs:
+            attrs_der = b"\x31" + buf[s + 1 : ave]
+        for at, a_s, a_vs, a_ve in attrs:
+            parts = _children(buf, a_vs, a_ve) if at == 0x30 else []
+            if len(parts) != 2 or parts[0][0] != 0x06 or parts[1][0] != 0x31:
+                raise _NotPlainDer
+            values = _children(buf, parts[1][2], parts[1][3])
+            if len(values) != 1:
+                raise _NotPlainDer
+            kind = buf[parts[0][2] : parts[0][3]]
+            vt, v_s, v_vs, v_ve = values[0]
+            if kind == _OID_CONTENT_TYPE:
+                if content_type is not None or vt != 0x06:
+                    raise _NotPlainDer
+                content_type = _cached_name(_dotted, buf[v_s:v_ve], _DottedOid)
+            elif kind == _OID_MESSAGE_DIGEST:
+                if message_digest is not None or vt != 0x04:
+                    raise _NotPlainDer
+                message_digest = buf[v_vs:v_ve]
+            elif kind == _OID_SIGNING_TIME:
+                try:
+                    signing_time = cms.CMSAttribute.load(buf[a_s:a_ve])["values"][0].native
+                except (ValueError, TypeError, KeyError):
+                    raise _NotPlainDer from None
+        i += 1
+    if len(kids) < i + 2 or kids[i][0] != 0x30 or kids[i + 1][0] != 0x04:
+        raise _NotPlainDer
+    rest = kids[i + 2 :]
+    if len(rest) > 1 or (rest and rest[0][0] != 0xA1):
+        raise _NotPlainDer
+    alg_raw = buf[kids[i][1] : kids[i][3]]
+    alg_kids = _children(buf, kids[i][2], kids[i][3])
+    if not alg_kids or alg_kids[0][0] != 0x06:
+        raise _NotPlainDer
+    sig_name = _cached_name(_sig_names, buf[alg_kids[0][1] : alg_kids[0][3]],
+                            algos.SignedDigestAlgorithmId)
+    return SodSignerInfo(version, issuer_der, serial, ski, digest, alg_raw, sig_name,
+                         buf[kids[i + 1][2] : kids[i + 1][3]], attrs_der, content_type,
+                         message_digest, signing_time)
+
+
+class _DottedOid(core.ObjectIdentifier):
+    """An OID whose `native` is its dotted form (content-type values)."""
+
+    @property
+    def native(self) -> str:  # type: ignore[override]
+        return self.dotted

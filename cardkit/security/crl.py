@@ -2,11 +2,18 @@
 
 CRLs are read from DER or PEM files (one file may hold several PEM CRLs). A CRL counts for a DSC
 when its issuer is the DSC's issuer; it is authenticated with the CSCA's key when the CSCA is known.
+
+A `Crl` is parsed once when loaded (with a trust store, or from `--crl` files) and remembers the
+outcome of its signature check per CSCA key, so many verifications against one CRL pay for the
+signature once. Both are keyed by content: a changed CRL file is new bytes, parsed and checked
+anew when the store is loaded again; raw CRL bytes passed per call are looked up by their bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +22,7 @@ from asn1crypto import crl as acrl
 from asn1crypto import pem
 from asn1crypto import x509 as ax509
 
-from ..errors import InputError, ParseError
+from ..errors import ASN1_DECODE_ERRORS, InputError, ParseError
 from ..results import CheckResult, CheckState
 from . import certs, signature
 
@@ -35,14 +42,57 @@ class Crl:
     aki: bytes | None
     der: bytes = field(repr=False, default=b"")
     source: str = ""
+    issuer_der: bytes = field(repr=False, default=b"")
+    # CSCA SubjectPublicKeyInfo DER -> does this CRL's signature verify with it
+    _signed_by: dict[bytes, bool] = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def tbs(self) -> acrl.CertificateList:
         return acrl.CertificateList.load(self.der)
 
+    def signed_by(self, issuer_spki: bytes) -> bool:
+        """True when the CRL's signature verifies with this key (checked once per key)."""
+        ok = self._signed_by.get(issuer_spki)
+        if ok is None:
+            cl = acrl.CertificateList.load(self.der)
+            try:
+                signature.verify(issuer_spki, cl["signature_algorithm"].dump(),
+                                 cl["signature"].native, cl["tbs_cert_list"].dump())
+                ok = True
+            except (signature.SignatureInvalid, signature.SignatureUnsupported):
+                ok = False
+            self._signed_by[issuer_spki] = ok
+        return ok
+
+
+_CACHE_SIZE = 64
+_parsed: OrderedDict[tuple[bytes, str], Crl] = OrderedDict()
+_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _lock:
+        _parsed.clear()
+
 
 def parse_crl(data: bytes, source: str = "") -> Crl:
-    """Parse one DER CRL; ParseError on junk."""
+    """Parse one DER CRL; ParseError on junk. The same bytes give the same (cached) object."""
+    data = bytes(data)
+    key = (data, source)
+    with _lock:
+        hit = _parsed.get(key)
+        if hit is not None:
+            _parsed.move_to_end(key)
+            return hit
+    crl = _parse_crl(data, source)
+    with _lock:
+        _parsed[key] = crl
+        while len(_parsed) > _CACHE_SIZE:
+            _parsed.popitem(last=False)
+    return crl
+
+
+def _parse_crl(data: bytes, source: str) -> Crl:
     if len(data) > MAX_CRL_SIZE:
         raise ParseError(f"CRL {source}: {len(data)} bytes is too large")
     try:
@@ -64,10 +114,11 @@ def parse_crl(data: bytes, source: str = "") -> Crl:
             aki=cl.authority_key_identifier,
             der=data,
             source=source,
+            issuer_der=cl.issuer.dump(),
         )
     except ParseError:
         raise
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"CRL {source or ''}: malformed ({exc.__class__.__name__})") from None
 
 
@@ -106,13 +157,7 @@ def load_crl_paths(paths: Iterable[str | Path]) -> list[Crl]:
 
 
 def _crl_signed_by(crl: Crl, issuer: ax509.Certificate) -> bool:
-    cl = acrl.CertificateList.load(crl.der)
-    try:
-        signature.verify(certs.spki(issuer), cl["signature_algorithm"].dump(),
-                         cl["signature"].native, cl["tbs_cert_list"].dump())
-        return True
-    except (signature.SignatureInvalid, signature.SignatureUnsupported):
-        return False
+    return crl.signed_by(certs.spki(issuer))
 
 
 def check_revocation(dsc: ax509.Certificate, csca: ax509.Certificate | None, crls: Iterable[Crl],
@@ -122,12 +167,14 @@ def check_revocation(dsc: ax509.Certificate, csca: ax509.Certificate | None, crl
     crls = list(crls)
     if not crls:
         return CheckResult("crl", CheckState.NOT_PERFORMED, "no CRL given")
-    relevant = [c for c in crls if certs.same_name(c.issuer, dsc.issuer)
-                and (c.aki is None or certs.aki(dsc) is None or c.aki == certs.aki(dsc))]
+    f = certs.facts(dsc)
+    relevant = [c for c in crls if (c.issuer_der == f.issuer_der
+                                    or certs.same_name(c.issuer, dsc.issuer))
+                and (c.aki is None or f.aki is None or c.aki == f.aki)]
     if not relevant:
         return CheckResult("crl", CheckState.NOT_PERFORMED,
                            f"no CRL from {certs.common_name(dsc.issuer)}")
-    serial = dsc.serial_number
+    serial = f.serial
     authentic = [c for c in relevant if csca is not None and _crl_signed_by(c, csca)]
     pool = authentic or relevant
     for c in pool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from asn1crypto import core
 from asn1crypto import x509 as ax509
 
-from ..errors import ParseError
+from ..errors import ASN1_DECODE_ERRORS, ParseError
 from ..lds.sod import encap_content_bytes, parse_content_info, signer_info_from_asn1
 from ..results import CheckResult, CheckState
 from . import certs, signature
@@ -81,7 +81,7 @@ def parse_master_list(data: bytes, extra_issuers: tuple[ax509.Certificate, ...] 
         infos = [signer_info_from_asn1(si) for si in signed["signer_infos"]]
     except ParseError:
         raise
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    except ASN1_DECODE_ERRORS as exc:
         raise ParseError(f"master list: malformed ({exc.__class__.__name__})") from None
     if len(infos) != 1:
         return MasterList(version, listed, None,

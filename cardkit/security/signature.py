@@ -6,8 +6,13 @@ digests SHA-1/224/256/384/512.
 
 Explicit-parameter EC keys (as in real DSCs and CSCAs): `cryptography` refuses them, so the domain
 parameters are compared with the standard curves (cardkit.icao.domain_params: NIST, brainpool);
-a match is verified by `cryptography` on the named curve, anything else (e.g. brainpoolP192r1 or a
-non-standard curve) by the plain ECDSA verification equation (SEC 1 §4.1.4) on Python integers.
+a match is verified by `cryptography` on the named curve, a standard curve it lacks (e.g.
+brainpoolP192r1) by the plain ECDSA verification equation (SEC 1 §4.1.4) on Python integers.
+
+Limits, checked before any arithmetic (a hostile chip chooses the DSC in its SOD): a key of at most
+`MAX_SPKI_SIZE` bytes; EC fields of at most 521 bits and explicit parameters equal to a known
+curve (a made-up curve is refused: its size decides the work, and a forger picks weak ones);
+RSA moduli of at most `MAX_RSA_BITS`. A refused key makes the check unverifiable, never valid.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ..icao import domain_params
 from ..lds.sod import SodSignerInfo
+from . import certs
 
 
 class SignatureInvalid(Exception):
@@ -65,6 +71,11 @@ def _hash(name: str) -> hashes.HashAlgorithm:
         raise SignatureUnsupported(f"unsupported digest {name}") from None
 
 
+MAX_SPKI_SIZE = 4096  # an RSA-8192 key is 1.1 KB, explicit P-521 parameters 0.6 KB
+MAX_EC_FIELD_BITS = 521
+MAX_RSA_BITS = 8192
+
+
 class EcExplicitKey:
     """An EC public key on a curve `cryptography` cannot load; verified with SEC 1 §4.1.4."""
 
@@ -91,6 +102,10 @@ def _explicit_curve(params: Any) -> domain_params.EcCurve:
     if field["field_type"].native != "prime_field":
         raise SignatureUnsupported("EC key on a binary field is not supported")
     p = field["parameters"].native
+    if not isinstance(p, int) or p.bit_length() > MAX_EC_FIELD_BITS:
+        bits = p.bit_length() if isinstance(p, int) else "?"
+        raise SignatureUnsupported(f"EC key on a {bits}-bit field: not a known curve "
+                                   f"(at most {MAX_EC_FIELD_BITS} bits)")
     a = int.from_bytes(params["curve"]["a"].native, "big")
     b = int.from_bytes(params["curve"]["b"].native, "big")
     base = params["base"].native
@@ -100,12 +115,12 @@ def _explicit_curve(params: Any) -> domain_params.EcCurve:
     gx, gy = int.from_bytes(base[1 : 1 + size], "big"), int.from_bytes(base[1 + size :], "big")
     n = params["order"].native
     known = domain_params.match_curve(p, a, b, gx, gy, n)
-    if known is not None:
-        return known
-    return domain_params.EcCurve("explicit", "", p, a % p, b, gx, gy, n,
-                                 params["cofactor"].native or 1)
+    if known is None:
+        raise SignatureUnsupported("EC key with explicit parameters that are not a known curve")
+    return known
 
 
+@lru_cache(maxsize=256)
 def curve_name_of(spki_der: bytes) -> str | None:
     """Display name of the EC curve of a key (named or explicit parameters), None for RSA."""
     info = keys.PublicKeyInfo.load(spki_der)
@@ -124,11 +139,21 @@ def curve_name_of(spki_der: bytes) -> str | None:
 
 @lru_cache(maxsize=256)
 def load_public_key(spki_der: bytes) -> Any:
-    """A `cryptography` public key, or an EcExplicitKey for curves it cannot represent."""
+    """A `cryptography` public key, or an EcExplicitKey for curves it cannot represent.
+
+    Raises SignatureUnsupported for keys outside the limits (module docstring)."""
+    if len(spki_der) > MAX_SPKI_SIZE:
+        raise SignatureUnsupported(f"public key of {len(spki_der)} bytes is too large "
+                                   f"(a curve or RSA modulus beyond the accepted sizes)")
     try:
-        return serialization.load_der_public_key(spki_der)
+        key = serialization.load_der_public_key(spki_der)
     except (ValueError, UnsupportedAlgorithm):
         pass
+    else:
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size > MAX_RSA_BITS:
+            raise SignatureUnsupported(f"RSA key of {key.key_size} bits "
+                                       f"(at most {MAX_RSA_BITS} accepted)")
+        return key
     try:
         info = keys.PublicKeyInfo.load(spki_der)
         if info["algorithm"]["algorithm"].native != "ec":
@@ -188,6 +213,19 @@ def algorithm_name(sig_alg_der: bytes, digest_hint: str | None = None) -> str:
     return f"{kind} {d.upper().replace('SHA', 'SHA-')}".strip()
 
 
+@lru_cache(maxsize=256)
+def _algorithm(sig_alg_der: bytes) -> tuple[algos.SignedDigestAlgorithm, str]:
+    """The parsed AlgorithmIdentifier and its OID (parsed once per distinct DER; read-only)."""
+    try:
+        alg = algos.SignedDigestAlgorithm.load(sig_alg_der)
+        oid = alg["algorithm"].dotted
+        if oid == _RSA_PSS:
+            alg["parameters"].native  # noqa: B018 — parse now, not lazily in a shared object
+    except ValueError:
+        raise SignatureUnsupported("unreadable signature algorithm") from None
+    return alg, oid
+
+
 def verify(spki_der: bytes, sig_alg_der: bytes, signature: bytes, message: bytes,
            digest_hint: str | None = None) -> None:
     """Verify `signature` over `message`. Raises SignatureInvalid or SignatureUnsupported.
@@ -195,11 +233,7 @@ def verify(spki_der: bytes, sig_alg_der: bytes, signature: bytes, message: bytes
     `digest_hint` is the CMS SignerInfo digestAlgorithm, used when the signature algorithm
     names no hash (rsaEncryption, bare ecdsa).
     """
-    try:
-        alg = algos.SignedDigestAlgorithm.load(sig_alg_der)
-        oid = alg["algorithm"].dotted
-    except ValueError:
-        raise SignatureUnsupported("unreadable signature algorithm") from None
+    alg, oid = _algorithm(sig_alg_der)
     key = load_public_key(spki_der)
     try:
         if oid in _RSA_PKCS1 or oid in (_RSA_ENCRYPTION, _RSA_PSS):
@@ -250,19 +284,20 @@ def verify(spki_der: bytes, sig_alg_der: bytes, signature: bytes, message: bytes
 
 def verify_certificate(cert: ax509.Certificate, issuer_spki_der: bytes) -> None:
     """Check `cert`'s signature with the issuer's key (RFC 5280 §6.1.3 a.1)."""
-    verify(issuer_spki_der, cert["signature_algorithm"].dump(),
-           cert["signature_value"].native, cert["tbs_certificate"].dump())
+    f = certs.facts(cert)
+    verify(issuer_spki_der, f.signature_algorithm, f.signature_value, f.tbs)
 
 
 def find_signer_certificate(si: SodSignerInfo, candidates: list[ax509.Certificate]
                             ) -> ax509.Certificate | None:
     """The certificate named by a SignerInfo's sid (RFC 5652 §5.3), or None."""
     for cert in candidates:
+        f = certs.facts(cert)
         if si.sid_ski is not None:
-            if cert.key_identifier == si.sid_ski:
+            if f.ski == si.sid_ski:
                 return cert
-        elif (si.sid_serial == cert.serial_number and si.sid_issuer_der is not None
-              and ax509.Name.load(si.sid_issuer_der) == cert.issuer):
+        elif (si.sid_serial == f.serial and si.sid_issuer_der is not None
+              and certs.same_name_der(si.sid_issuer_der, cert.issuer)):
             return cert
     return None
 

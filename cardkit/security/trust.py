@@ -54,6 +54,11 @@ class TrustStore:
 
     def __init__(self, certificates: Iterable[object] = (), crls: Iterable[Crl] = ()) -> None:
         self._anchors: dict[str, Anchor] = {}
+        # indexes (ICAO 9303-12 §5.1 lookups without scanning the store): key identifier,
+        # subject DER, normalised subject (RFC 5280 §7.1) -> anchors in insertion order
+        self._by_ski: dict[bytes, list[ax509.Certificate]] = {}
+        self._by_subject_der: dict[bytes, list[ax509.Certificate]] = {}
+        self._by_subject_key: dict[str, list[ax509.Certificate]] | None = None  # built lazily
         self.crls: list[Crl] = list(crls)
         self.master_lists: list[tuple[str, MasterList]] = []
         for c in certificates:
@@ -83,10 +88,14 @@ class TrustStore:
     def add_certificate(self, cert: object, source: str = "") -> bool:
         """Add one trust anchor; returns False when it was already present."""
         c = certs.load_certificate(cert)
-        fp = certs.fingerprint(c)
-        if fp in self._anchors:
+        f = certs.facts(c)
+        if f.fingerprint in self._anchors:
             return False
-        self._anchors[fp] = Anchor(c, source)
+        self._anchors[f.fingerprint] = Anchor(c, source)
+        if f.ski is not None:
+            self._by_ski.setdefault(f.ski, []).append(c)
+        self._by_subject_der.setdefault(f.subject_der, []).append(c)
+        self._by_subject_key = None
         return True
 
     def add_master_list(self, data: bytes, source: str = "", *,
@@ -170,16 +179,39 @@ class TrustStore:
 
     def candidates_for(self, cert: ax509.Certificate) -> list[ax509.Certificate]:
         """Possible issuers of `cert`: authority key identifier = subject key identifier when
-        the certificate names one, else issuer name = subject name (RFC 5280 §4.2.1.1)."""
-        by_name = [a.certificate for a in self._anchors.values()
-                   if certs.same_name(a.certificate.subject, cert.issuer)]
-        key_id = certs.aki(cert)
-        if key_id is not None:
-            by_key = [a.certificate for a in self._anchors.values()
-                      if certs.ski(a.certificate) == key_id]
+        the certificate names one, else issuer name = subject name (RFC 5280 §4.2.1.1).
+
+        Looked up in indexes: by key identifier, by subject DER, then by normalised subject
+        (the same set the RFC 5280 §7.1 comparison of every anchor would give, in store order).
+        """
+        f = certs.facts(cert)
+        if f.aki is not None:
+            by_key = self._by_ski.get(f.aki)
             if by_key:
-                return by_key
-        return by_name
+                return list(by_key)
+        return self._by_name(f)
+
+    def _by_name(self, f: certs.CertFacts) -> list[ax509.Certificate]:
+        by_key = self._name_index()
+        exact = self._by_subject_der.get(f.issuer_der)
+        if exact:
+            # every anchor whose subject equals these bytes under normalisation; when that is
+            # just the byte-identical ones, no normalisation of the DSC's issuer is needed
+            same = by_key[certs.facts(exact[0]).subject_key]
+            if len(same) == len(exact):
+                return list(exact)
+        similar = by_key.get(f.issuer_key, [])
+        return [c for c in similar if certs.same_name(c.subject, f.cert.issuer)]
+
+    def _name_index(self) -> dict[str, list[ax509.Certificate]]:
+        index = self._by_subject_key
+        if index is None:
+            index = {}
+            for a in self._anchors.values():
+                index.setdefault(certs.facts(a.certificate).subject_key, []).append(
+                    a.certificate)
+            self._by_subject_key = index
+        return index
 
     def find_issuer(self, cert: ax509.Certificate) -> tuple[ax509.Certificate | None, str]:
         """The trusted certificate whose key verifies `cert`'s signature, and a reason if none."""

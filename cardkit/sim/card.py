@@ -66,7 +66,11 @@ class Quirks:
     xx = max_le when `wrong_le_sw` is 0x6C00 and the command is plain); `extended_length`: False
     → extended APDUs answer 6700; `delay_ms`: per APDU; `remove_after`: the card leaves the
     field after answering that many APDUs; `corrupt_mac_after`: every SM response after that
-    many APDUs carries a flipped MAC bit.
+    many APDUs carries a flipped MAC bit; `corrupt_mac_at`: only the SM responses to these APDU
+    numbers (1-based) do (a transient link error); `end_sm_on_wrong_length`: a wrong-length
+    command (extended APDU on a short-only chip, Le above `max_le`) is answered with a bare 6700
+    and ends the secure-messaging session, as some chips do on any error; `sfi_sw`: READ BINARY
+    by short EF identifier is not supported and answers this status word (e.g. 0x6A86, 0x6A82).
     """
 
     max_le: int = 65536
@@ -74,7 +78,10 @@ class Quirks:
     delay_ms: int = 0
     remove_after: int | None = None
     corrupt_mac_after: int | None = None
+    corrupt_mac_at: tuple[int, ...] = ()
+    end_sm_on_wrong_length: bool = False
     wrong_le_sw: int = 0x6700
+    sfi_sw: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_le <= 65536:
@@ -273,6 +280,8 @@ class VirtualCard:
             return _sw(SW.CLA_NOT_SUPPORTED)
         extended = _is_extended(apdu)
         if extended and not self.quirks.extended_length:
+            if self.quirks.end_sm_on_wrong_length:
+                self.close_session()
             return _sw(SW.WRONG_LENGTH)
         if cmd.cla & 0x0C == 0x0C:
             return self._process_protected(apdu, cmd, extended)
@@ -297,8 +306,12 @@ class VirtualCard:
         if (not extended and not self.quirks.extended_length
                 and sm.protected_size(len(reply.data), odd_ins=bool(cmd.ins & 1)) > 256):
             reply = Reply(b"", SW.WRONG_LENGTH)  # does not fit a short protected response
-        corrupt = (self.quirks.corrupt_mac_after is not None
-                   and self.apdu_count > self.quirks.corrupt_mac_after)
+        if reply.sw == SW.WRONG_LENGTH and self.quirks.end_sm_on_wrong_length:
+            self.close_session()
+            return _sw(SW.WRONG_LENGTH)
+        corrupt = ((self.quirks.corrupt_mac_after is not None
+                    and self.apdu_count > self.quirks.corrupt_mac_after)
+                   or self.apdu_count in self.quirks.corrupt_mac_at)
         return sm.wrap_response(reply.data, reply.sw, odd_ins=bool(cmd.ins & 1),
                                 corrupt_mac=corrupt)
 
@@ -407,6 +420,8 @@ def _read_binary(card: VirtualCard, cmd: Command) -> Reply:
             return Reply(sw=SW.WRONG_DATA)
         offset = int.from_bytes(do54.value, "big")
     elif cmd.p1 & 0x80:  # short EF identifier in P1, offset in P2
+        if card.quirks.sfi_sw is not None:
+            return Reply(sw=card.quirks.sfi_sw)
         if cmd.p1 & 0x60:
             return Reply(sw=0x6A86)
         name = card.file_by_sfi(cmd.p1 & 0x1F)

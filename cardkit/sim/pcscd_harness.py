@@ -4,9 +4,15 @@
 whose card side is a TCP port (vpcd): connect a virtual card to `port_for(reader)` and the reader
 shows a card.
 
-Preferred: an isolated instance — `unshare -m` + tmpfs on /run/pcscd + `pcscd -f -c CONF`, with a
-reader.conf naming free ports, so it never disturbs the machine's own pcscd and parallel test runs
-do not collide. Fallback: the system pcscd with its /etc/reader.conf.d vpcd entries (started here
+Preferred: an isolated instance — `unshare -m -n` + tmpfs on /run/pcscd + `pcscd -f -c CONF`: its
+own mount namespace (its socket) and its own network namespace (its vpcd TCP ports, on a loopback
+nobody else sees), so it never disturbs the machine's own pcscd and parallel test runs cannot
+meet, whatever ports they pick. A card side must then create its socket inside that network
+namespace: `vpcd_wire.connect()` does for the harness's ports (a helper thread setns()es into
+`/proc/PID/ns/net` first); subprocesses learn namespace and ports from `$CARDKIT_VPCD_NETNS`
+in `.env`.
+Without the rights for a network namespace the harness falls back to the shared one (random
+ports). Fallback: the system pcscd with its /etc/reader.conf.d vpcd entries (started here
 when we are root and it is not running).
 
 libpcsclite reads PCSCLITE_CSOCK_NAME once, at the first PC/SC call of the process, and caches it.
@@ -42,6 +48,7 @@ VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
 SYSTEM_READER_CONF_DIR = Path("/etc/reader.conf.d")
 ENV_VAR = "PCSCLITE_CSOCK_NAME"
+NETNS_VAR = wire.NETNS_VAR
 VPCD_SLOTS = 2  # vpcd exposes two readers per channel: "<name> 00 00" (port) and "00 01" (port+1)
 READY_TIMEOUT = 5.0
 
@@ -159,15 +166,27 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
-def _spawn_private(conf: Path, log: Path) -> subprocess.Popen[bytes]:
+def _spawn_private(conf: Path, log: Path, netns: bool) -> subprocess.Popen[bytes]:
     # /run/pcscd must exist as a mount point; creating it is harmless for the system pcscd.
     script = ("mkdir -p /run/pcscd && mount -t tmpfs -o mode=0755 tmpfs /run/pcscd && "
               f'exec pcscd -f -c "{conf}"')
+    flags = ["-m"]
+    if netns:  # a new network namespace: bring its loopback up for vpcd's listening ports
+        flags.append("-n")
+        script = "ip link set lo up && " + script
     preexec = _die_with_parent if threading.current_thread() is threading.main_thread() else None
     with open(log, "wb") as logf:
-        return subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        return subprocess.Popen(["unshare", *flags, "--propagation", "private", "sh", "-c",
+                                 script],
                                 stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, preexec_fn=preexec)
+
+
+def _netns_possible() -> bool:
+    return (os.geteuid() == 0 and shutil.which("ip") is not None
+            and os.environ.get("CARDKIT_PCSCD_NO_NETNS") != "1")
+
+
 
 
 def _port_free(port: int) -> bool:
@@ -179,10 +198,12 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _listening(port: int) -> bool:
-    """True when something listens on TCP `port` (read from /proc/net/tcp{,6})."""
+def _listening(port: int, pid: int | None = None) -> bool:
+    """True when something listens on TCP `port` (read from /proc/net/tcp{,6}; with `pid`, in
+    that process's network namespace: /proc/PID/net/tcp)."""
     want = f":{port:04X}"
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    base = f"/proc/{pid}/net" if pid is not None else "/proc/net"
+    for table in (f"{base}/tcp", f"{base}/tcp6"):
         with contextlib.suppress(OSError):
             for line in Path(table).read_text().splitlines()[1:]:
                 parts = line.split()
@@ -216,6 +237,7 @@ class PcscdHarness:
     process: subprocess.Popen[bytes] | None = None
     workdir: Path | None = None
     log_path: Path | None = None
+    netns: Path | None = None  # /proc/PID/ns/net when vpcd listens in a private namespace
     _started_system: bool = field(default=False, repr=False)
 
     @property
@@ -235,8 +257,16 @@ class PcscdHarness:
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment for a subprocess that should use this pcscd."""
-        return {**os.environ, ENV_VAR: str(self.socket_path)}
+        """Environment for a subprocess that should use this pcscd (and its vpcd ports)."""
+        env = {**os.environ, ENV_VAR: str(self.socket_path)}
+        env.pop(NETNS_VAR, None)
+        if self.netns is not None:
+            env[NETNS_VAR] = wire.netns_spec(self.netns, self.ports)
+        return env
+
+    @property
+    def ports(self) -> list[int]:
+        return [ch.port + s for ch in self.channels for s in range(VPCD_SLOTS)]
 
     @staticmethod
     def wait_card(reader: str, present: bool = True, timeout: float = 3.0) -> bool:
@@ -282,8 +312,12 @@ class PcscdHarness:
         return h
 
     def activate(self) -> None:
-        """Point this process's PC/SC client (the stable link) at this pcscd, and check it took."""
+        """Point this process's PC/SC client (the stable link) at this pcscd, and check it took;
+        subprocesses started from now on (`sim serve` …) find its vpcd ports' namespace in
+        `$CARDKIT_VPCD_NETNS` (only those ports: other connections are unaffected)."""
         point_client(self.socket_path)
+        if self.netns is not None:
+            os.environ[NETNS_VAR] = wire.netns_spec(self.netns, self.ports)
         from ..transport.pcsc import list_readers
 
         try:
@@ -309,11 +343,12 @@ class PcscdHarness:
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
-        ports = [ch.port + s for ch in self.channels for s in range(VPCD_SLOTS)]
+        pid = self.process.pid if self.netns is not None and self.process is not None else None
+        ports = self.ports
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise ReaderError(f"private pcscd exited: {self.log_tail()}")
-            if self.socket_path.exists() and all(_listening(p) for p in ports):
+            if self.socket_path.exists() and all(_listening(p, pid) for p in ports):
                 return
             time.sleep(0.01)
         raise ReaderError(f"private pcscd not ready within {READY_TIMEOUT:.0f} s: {self.log_tail()}")
@@ -347,6 +382,12 @@ class PcscdHarness:
         return " | ".join(lines[-n:]) or "(empty log)"
 
     def stop(self) -> None:
+        for port in self.ports:
+            if self.netns is not None and wire.NETNS_OF_PORT.get(port) == self.netns:
+                del wire.NETNS_OF_PORT[port]
+        if self.netns is not None and os.environ.get(NETNS_VAR, "").startswith(
+                f"{self.netns}:"):
+            del os.environ[NETNS_VAR]
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -378,15 +419,24 @@ def _launch_private(workdir: Path, conf_text: str, chans: list[VpcdChannel]) -> 
     conf = workdir / "reader.conf"
     conf.write_text(conf_text)
     log = workdir / "pcscd.log"
-    proc = _spawn_private(conf, log)
-    h = PcscdHarness("private", Path(f"/proc/{proc.pid}/root/run/pcscd/pcscd.comm"), chans, proc,
-                     workdir, log)
-    try:
-        h._wait_ready()
-    except ReaderError:
-        h.stop()
-        raise
-    return h
+    errors = []
+    for netns in ([True, False] if _netns_possible() else [False]):
+        proc = _spawn_private(conf, log, netns)
+        h = PcscdHarness("private", Path(f"/proc/{proc.pid}/root/run/pcscd/pcscd.comm"), chans,
+                         proc, workdir, log,
+                         netns=Path(f"/proc/{proc.pid}/ns/net") if netns else None)
+        try:
+            h._wait_ready()
+        except ReaderError as exc:
+            errors.append(str(exc))
+            h.workdir = None  # keep the folder for the next attempt
+            h.stop()
+            continue
+        if h.netns is not None:
+            wire.NETNS_OF_PORT.update(dict.fromkeys(h.ports, h.netns))
+        return h
+    shutil.rmtree(workdir, ignore_errors=True)
+    raise ReaderError("; ".join(errors))
 
 
 # --- a minimal card side --------------------------------------------------------------------------

@@ -11,12 +11,18 @@ cost ~40 ms per APDU (Linux only).
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
 
 from ..errors import ReaderError
 
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0x00, 0x01, 0x02, 0x04
 MAX_MESSAGE = 0xFFFF
+NETNS_VAR = "CARDKIT_VPCD_NETNS"  # "/proc/PID/ns/net:PORT,PORT": where a test pcscd's vpcd listens
+CLONE_NEWNET = 0x40000000
 
 
 def quickack(sock: socket.socket) -> None:
@@ -26,10 +32,70 @@ def quickack(sock: socket.socket) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, flag, 1)
 
 
+# --- the test pcscd's network namespace (cardkit.sim.pcscd_harness) ---------------------------
+
+def _in_netns(netns: Path, work: Callable[[], socket.socket]) -> socket.socket:
+    """Run `work` (which makes a socket) in a helper thread that joined the network namespace
+    `netns` with setns(2) — namespaces are per thread on Linux, and a socket stays in the
+    namespace it was created in. (`os.setns` needs Python 3.12; ctypes works on 3.11.)"""
+    import ctypes
+
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open(netns, os.O_RDONLY)
+            try:
+                if libc.setns(fd, CLONE_NEWNET) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, f"setns({netns}): {os.strerror(err)}")
+            finally:
+                os.close(fd)
+            result["sock"] = work()
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller's thread
+            result["error"] = exc
+
+    t = threading.Thread(target=run, name="vpcd-netns-connect", daemon=True)
+    t.start()
+    t.join()
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    return result["sock"]  # type: ignore[return-value]
+
+
+NETNS_OF_PORT: dict[int, Path] = {}  # vpcd ports of private pcscds started by this process
+
+
+def netns_spec(netns: Path, ports: list[int]) -> str:
+    """`$CARDKIT_VPCD_NETNS` value: the namespace and the vpcd ports that live there."""
+    return f"{netns}:{','.join(str(p) for p in ports)}"
+
+
+def _netns_for(port: int) -> Path | None:
+    if port in NETNS_OF_PORT:
+        return NETNS_OF_PORT[port]
+    spec = os.environ.get(NETNS_VAR, "")
+    path, _, ports = spec.rpartition(":")
+    if path and str(port) in ports.split(","):
+        return Path(path)
+    return None
+
+
+def open_tcp(host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to vpcd, made inside the private test pcscd's network namespace when
+    `port` is one of its vpcd ports (registered by the harness in this process, or named by
+    `$CARDKIT_VPCD_NETNS` in a subprocess), else in this process's own namespace."""
+    netns = _netns_for(port)
+    if netns is None:
+        return socket.create_connection((host, port), timeout=timeout)
+    return _in_netns(netns, lambda: socket.create_connection((host, port), timeout=timeout))
+
+
 def connect(host: str, port: int, timeout: float = 3.0) -> socket.socket:
     """Open the card-side connection to vpcd, or raise ReaderError with a one-line hint."""
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = open_tcp(host, port, timeout)
     except OSError:
         raise ReaderError(f"vpcd not reachable on {host}:{port} — is pcscd with "
                           "vsmartcard-vpcd running?") from None

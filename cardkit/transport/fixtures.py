@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,31 @@ def _hex(value: Any, where: str) -> bytes:
         raise FixtureError(f"fixture: {where} is not valid hex") from None
 
 
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    """The fixture schema (cardkit/data/fixture.schema.json), checked with `jsonschema`."""
+    from jsonschema import Draft202012Validator
+
+    text = resources.files("cardkit").joinpath("data/fixture.schema.json").read_text("utf-8")
+    return Draft202012Validator(json.loads(text))
+
+
+def check_schema(doc: Any, where: str) -> None:
+    """FixtureError naming the first place where `doc` departs from the fixture schema."""
+    error = next(iter(sorted(_validator().iter_errors(doc), key=lambda e: list(e.path))), None)
+    if error is None:
+        return
+    at = ".".join(str(p) for p in error.absolute_path) or "top level"
+    value = repr(error.instance)
+    value = value if len(value) <= 40 else value[:37] + "..."
+    kind = error.validator
+    why = {"type": f"{value} is not of type {error.validator_value}",
+           "pattern": f"{value} has the wrong form",
+           "required": error.message, "additionalProperties": error.message,
+           "const": f"{value} is not {error.validator_value!r}"}.get(kind, error.message)
+    raise FixtureError(f"fixture {where}: {at}: {' '.join(why.split())[:160]}")
+
+
 def load_fixture(path: str | Path) -> Fixture:
     """Load and validate a fixture file; FixtureError with a one-line reason otherwise."""
     p = Path(path)
@@ -96,6 +123,10 @@ def load_fixture(path: str | Path) -> Fixture:
         doc = json.loads(p.read_text("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FixtureError(f"fixture {p}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise FixtureError(f"fixture {p}: JSON nested too deeply") from None
+    except OSError as exc:
+        raise FixtureError(f"fixture {p}: cannot read ({exc.strerror})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise FixtureError(f"fixture {p}: not a {FORMAT} file")
     if doc.get("version") != VERSION:
@@ -118,6 +149,7 @@ def load_fixture(path: str | Path) -> Fixture:
         if not isinstance(d, dict) or not isinstance(d.get("purpose"), str):
             raise FixtureError(f"fixture {p}: random draw {i} is malformed")
         draws.append(Draw(d["purpose"], _hex(d.get("value"), f"random draw {i}")))
+    check_schema(doc, str(p))  # after the checks above, whose messages say more
     t = doc.get("transport") or {}
     meta = doc.get("meta") or {}
     if not isinstance(t, dict) or not isinstance(meta, dict):

@@ -12,29 +12,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cardkit.biometrics.face import FaceMatcher, Probe, QualityIssue, available
+from cardkit.biometrics.face import FaceMatcher, Probe, QualityIssue
 from cardkit.biometrics.face.detect import detect_faces
 from cardkit.biometrics.face.embed import distance, embed
 from cardkit.biometrics.face.image import load_image
 from cardkit.biometrics.face.portrait import crop_portrait, encode_portrait
 from cardkit.errors import ExitCode
 from cardkit.results import CheckState
-from tests.conftest import need
 
 pytestmark = pytest.mark.face
-
-
-@pytest.fixture(scope="session")
-def faces_dir(shared_dir: Path) -> Path:
-    d = shared_dir / "datasets" / "faces"
-    need(d.is_dir(), f"{d} missing (faces data set)")
-    return d
-
-
-@pytest.fixture(scope="session")
-def matcher() -> FaceMatcher:
-    need(available(), "dlib / face_recognition_models not installed (pip install 'cardkit[face]')")
-    return FaceMatcher()  # default operating point: strict
 
 
 @pytest.fixture(scope="session")

@@ -156,7 +156,7 @@ def test_read_through_pcscd_and_vpcd(pcscd_vpcd, tmp_path: Path) -> None:  # typ
 
 
 def test_card_removed_mid_read_saves_nothing(pcscd_vpcd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    p = get_persona("default").with_quirks(remove_after=12)
+    p = get_persona("default").with_quirks(remove_after=7)  # during the file reads
     reader, thread, stop = _serve(pcscd_vpcd, p)
     out = tmp_path / "d"
     try:

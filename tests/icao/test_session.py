@@ -124,8 +124,19 @@ def test_adaptive_uses_extended_length_when_it_works() -> None:
     session = CardSession(card, chunks=AdaptiveChunks())
     assert session.read_file(0x0102) == data
     reads = [c for c in card.log if c.ins == 0xB0]
-    assert len(reads) == 2  # header, then the rest in one extended READ BINARY
-    assert reads[1].le == 15000 - 8
+    assert len(reads) == 1  # header and body in one extended READ BINARY
+    assert reads[0].le > 15000
+
+
+def test_end_of_file_is_not_mistaken_for_a_card_limit() -> None:
+    """The first READ asks for a whole chunk; a small file answers fewer bytes because it ends,
+    which must not lower the chunk size used for the next (large) file."""
+    small, big = lds_file(0x61, 95), lds_file(0x75, 15000)
+    card = FileCard({0x0101: small, 0x0102: big})
+    session = CardSession(card, chunks=AdaptiveChunks())
+    assert session.read_file(0x0101) == small and session.read_file(0x0102) == big
+    reads = [c for c in card.log if c.ins == 0xB0]
+    assert len(reads) == 2 and reads[1].le == reads[0].le > 15000
 
 
 def test_adaptive_steps_down_without_extended_and_remembers() -> None:
@@ -167,7 +178,7 @@ def test_fixed_chunks_never_exceed_their_size() -> None:
         card = FileCard({0x0102: data})
         assert CardSession(card, chunks=FixedChunks(size)).read_file(0x0102) == data
         les = [c.le for c in card.log if c.ins == 0xB0]
-        assert max(les) == size and len(les) == 1 + -(-(1500 - 8) // size)
+        assert max(les) == size and len(les) == -(-1500 // size)
 
 
 def test_fixed_chunks_fail_rather_than_step_down() -> None:
@@ -278,6 +289,60 @@ def test_end_to_end_bac_read_of_default_persona(persona) -> None:
     assert session.stats.apdus < 40  # extended length: ~2 READ BINARY per file
 
 
+class CountingTransport(Transport):
+    """Logs every plain APDU header the terminal sends (SM headers stay readable)."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.headers: list[bytes] = []
+
+    def connect(self) -> None: ...
+
+    def disconnect(self) -> None: ...
+
+    @property
+    def info(self) -> TransportInfo:
+        return self.inner.info
+
+    def _transmit_raw(self, apdu: bytes) -> bytes:
+        self.headers.append(apdu[:4])
+        return self.inner.transmit(apdu)
+
+
+def test_one_read_binary_per_file_by_sfi_and_no_apdu_for_dg3(persona) -> None:
+    t = CountingTransport(sim(persona))
+    session = open_session(t, persona.mrz_key, access="bac", rng=SystemRandom())
+    before = len(t.headers)
+    out = read_lds(session)
+    assert set(out.files) == {"COM", "SOD", "DG1", "DG2", "DG13", "DG14", "DG15"}
+    assert out.skipped == {"DG3": "protected: needs Terminal Authentication (EAC)"}
+    sent = t.headers[before:]
+    assert len(sent) == len(out.files) and session.sfi_reads is True  # the limit
+    assert all(h[1] == 0xB0 and h[2] & 0x80 for h in sent)  # READ BINARY by SFI, no SELECT
+    assert 0x83 not in {h[2] for h in sent}  # DG3 (SFI 3) never asked for
+
+
+def test_dg3_asked_for_explicitly_is_tried(persona) -> None:
+    session = open_session(sim(persona), persona.mrz_key, access="bac", rng=SystemRandom())
+    out = read_lds(session, files=["DG3", "DG1"])
+    assert out.skipped == {"DG3": "protected: needs Terminal Authentication (EAC)"}
+    assert out.files["DG1"] == persona.files["DG1"]
+
+
+@pytest.mark.parametrize("sfi_sw", [0x6A86, 0x6A82, 0x6D00])
+def test_chip_without_sfi_reads_is_read_by_select(persona, sfi_sw: int) -> None:
+    t = CountingTransport(sim(persona, sfi_sw=sfi_sw))
+    session = open_session(t, persona.mrz_key, access="bac", rng=SystemRandom())
+    before = len(t.headers)
+    out = read_lds(session)
+    for name, data in out.files.items():
+        assert data == persona.files[name], name
+    assert session.sfi_reads is False
+    sent = t.headers[before:]
+    assert sum(h[2] & 0x80 and h[1] == 0xB0 for h in sent) == 1  # tried once, then SELECT
+    assert len(sent) == 1 + 2 * len(out.files)  # SELECT + one READ per file afterwards
+
+
 @pytest.mark.parametrize("limit,cut", [(1000, False), (300, False), (200, True)])
 def test_sm_read_steps_down_behind_a_small_reader_buffer(persona, limit: int, cut: bool) -> None:
     reader = SmallBufferReader(sim(persona), limit, cut)
@@ -356,7 +421,7 @@ def test_can_without_pace_is_refused(persona) -> None:
 
 
 def test_card_removed_mid_read_propagates(persona) -> None:
-    t = sim(persona, remove_after=12)
+    t = sim(persona, remove_after=6)  # 3 to open the session, then during the reads
     session = open_session(t, persona.mrz_key, access="bac", rng=SystemRandom())
     with pytest.raises(CardRemovedError):
         read_lds(session)

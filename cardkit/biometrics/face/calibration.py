@@ -55,16 +55,22 @@ class Calibration:
             raise InputError(f"Unknown face operating point '{key}' — choose one of "
                              f"{', '.join(self.operating_points)}") from None
 
-    def score(self, distance: float) -> float:
-        """P(same person | distance) at equal priors under the fitted model, in [0, 1].
+    def score(self, distance: float, threshold: float | None = None) -> float:
+        """P(same person | distance) under the fitted model, in [0, 1].
 
-        Informative only: the decision is `distance <= threshold` of the operating point.
+        Without `threshold`: at equal priors. With it: at the prior the operating point implies,
+        i.e. the log-likelihood ratio is taken relative to the threshold's, so the score is 0.5
+        exactly at the threshold and agrees with the decision (`distance <= threshold`): a
+        NO MATCH never shows a score above 0.5.
         """
-        sd2 = self.pooled_sd ** 2
-        llr = ((distance - self.impostor_mean) ** 2 - (distance - self.genuine_mean) ** 2) / (
-            2 * sd2)
+        llr = self._llr(distance) - (self._llr(threshold) if threshold is not None else 0.0)
         llr = max(-50.0, min(50.0, llr))
         return 1.0 / (1.0 + math.exp(-llr))
+
+    def _llr(self, distance: float) -> float:
+        sd2 = self.pooled_sd ** 2
+        return ((distance - self.impostor_mean) ** 2 - (distance - self.genuine_mean) ** 2) / (
+            2 * sd2)
 
 
 # Used only when data/calibration.json is missing (e.g. a wheel built without package data).

@@ -9,7 +9,7 @@ file → InputError, camera that cannot be opened → BiometricError).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +19,7 @@ from ...errors import ExitCode
 from ...results import CheckResult, CheckState
 from .calibration import Calibration, OperatingPoint, load_calibration
 from .camera import Probe, ProbeKind
-from .detect import detect_faces
+from .detect import FaceBox, detect_faces
 from .embed import distance as embedding_distance
 from .embed import embed
 from .image import ImageInput, is_greyscale, load_image, to_grey_rgb
@@ -104,9 +104,10 @@ class FaceMatcher:
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def assess_probe(self, rgb: np.ndarray) -> QualityReport:
-        """All checks: exactly one face, big enough, sharp, well lit."""
-        return assess(rgb, detect_faces(rgb, self.models), self.thresholds)
+    def assess_probe(self, rgb: np.ndarray, scale: float = 1.0) -> QualityReport:
+        """All checks: exactly one face, big enough, sharp, well lit (`scale`: of `rgb` relative
+        to the original image, for the size check)."""
+        return assess(rgb, detect_faces(rgb, self.models), self.thresholds, scale=scale)
 
     def assess_portrait(self, rgb: np.ndarray) -> QualityReport:
         """Chip portrait: only 'no face' blocks; the largest face is used."""
@@ -119,7 +120,7 @@ class FaceMatcher:
         seen = 0
         for n, rgb in probe.iter_frames():
             seen += 1
-            rep = self.assess_probe(rgb)
+            rep = self.assess_probe(rgb, probe.scale)
             if best is None or _rank(rep) > _rank(best.report):
                 best = FrameChoice(n, rgb, rep, 0)
         assert best is not None  # iter_frames raises when it yields nothing
@@ -147,22 +148,30 @@ class FaceMatcher:
                                 "frames_seen": choice.frames_seen}
         if not choice.report.usable:
             return self._not_performed(choice.report.advice, choice.report.issues, details, t0)
-        return self._compare(ref, ref_rep, choice.image, choice.report, details, t0)
+        assert choice.report.face is not None
+        img, face = probe.face_image(choice.image, choice.report.face)
+        return self._compare(ref, ref_rep.face, img, face, details, t0)
 
     def compare_images(self, reference: ImageInput, probe: ImageInput) -> FaceResult:
-        """Two images: `reference` treated as the portrait, `probe` gets every check."""
-        return self.match_portrait(reference, Probe.from_image(probe))
+        """Two images: `reference` treated as the portrait, `probe` gets every check; the
+        wording speaks of two faces, not of a chip portrait."""
+        result = self.match_portrait(reference, Probe.from_image(probe))
+        reason = {CheckState.MATCH: "The two faces match (same person)",
+                  CheckState.NO_MATCH: "The two faces do not match (not shown to be the same "
+                                       "person)"}.get(result.state)
+        if reason is None:
+            reason = result.reason.replace("the chip portrait", "the first image")
+        return replace(result, reason=reason)
 
-    def _compare(self, ref: np.ndarray, ref_rep: QualityReport, img: np.ndarray,
-                 rep: QualityReport, details: dict[str, Any], t0: float) -> FaceResult:
-        assert ref_rep.face is not None and rep.face is not None
+    def _compare(self, ref: np.ndarray, ref_face: FaceBox | None, img: np.ndarray,
+                 face: FaceBox, details: dict[str, Any], t0: float) -> FaceResult:
+        assert ref_face is not None
         if is_greyscale(ref) != is_greyscale(img):  # compare like with like
             ref, img = to_grey_rgb(ref), to_grey_rgb(img)
             details["greyscale"] = True
-        d = embedding_distance(embed(ref, ref_rep.face, self.models),
-                               embed(img, rep.face, self.models))
+        d = embedding_distance(embed(ref, ref_face, self.models), embed(img, face, self.models))
         thr = self.point.threshold
-        score = self.calibration.score(d)
+        score = self.calibration.score(d, thr)
         details["elapsed_ms"] = round((time.perf_counter() - t0) * 1000)
         if d <= thr:
             return FaceResult(CheckState.MATCH, "Face matches the chip portrait", d, score, thr,

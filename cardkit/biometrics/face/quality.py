@@ -98,24 +98,26 @@ def _crop(rgb: np.ndarray, face: FaceBox) -> np.ndarray:
     return cv2.resize(grey, (NORM_SIZE, NORM_SIZE), interpolation=cv2.INTER_AREA)
 
 
-def measure(rgb: np.ndarray, face: FaceBox) -> FaceMeasures:
-    """Size, sharpness (Laplacian variance) and brightness of one face."""
+def measure(rgb: np.ndarray, face: FaceBox, scale: float = 1.0) -> FaceMeasures:
+    """Size (in original-image pixels: `rgb` may be a reduced decode at `scale`), sharpness
+    (Laplacian variance) and brightness of one face."""
     import cv2
 
     grey = _crop(rgb, face)
     sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())
-    return FaceMeasures(face.width, sharp, float(grey.mean()), face.frontal)
+    return FaceMeasures(round(face.width / scale), sharp, float(grey.mean()), face.frontal)
 
 
 def assess(rgb: np.ndarray, faces: tuple[FaceBox, ...],
            thresholds: QualityThresholds = DEFAULT_THRESHOLDS, *,
-           require_single: bool = True, check_image: bool = True) -> QualityReport:
+           require_single: bool = True, check_image: bool = True,
+           scale: float = 1.0) -> QualityReport:
     """Run the checks. For a chip portrait use require_single=False, check_image=False: the
     largest face is used and only 'no face' blocks (the teller cannot retake it)."""
     if not faces:
         return QualityReport((QualityIssue.NO_FACE,), 0, None, None)
     face = faces[0]
-    m = measure(rgb, face)
+    m = measure(rgb, face, scale)
     issues: list[QualityIssue] = []
     if require_single and len(faces) > 1:
         issues.append(QualityIssue.SEVERAL_FACES)
