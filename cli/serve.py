@@ -31,11 +31,18 @@ from .common import _, handle_errors, lang_option
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Worker processes. Card jobs live in the worker that started them: use 1 for "
                    "a teller page; more only for dump verification (/api/dumps/verify).")
+@click.option("--terminal-chain", "terminal_chain", multiple=True, type=click.Path(exists=True),
+              help="EAC terminal CV certificates (file or folder; repeatable), used for every "
+                   "card so the fingerprints (DG3) can be read.")
+@click.option("--terminal-key", default=None, metavar="FILE|pkcs11:URI",
+              help="EAC terminal private key: a PEM/DER file or a pkcs11: URI (the PIN from "
+                   "CARDKIT_PKCS11_PIN or pin-source=env:VARIABLE only).")
 @lang_option
 @handle_errors
 def serve_cmd(host: str, port: int, token: str | None, trust_paths: tuple[str, ...],
               sim_trust: bool, counter: str, audit_db: str | None, no_audit: bool,
-              card_wait: float, workers: int) -> None:
+              card_wait: float, workers: int, terminal_chain: tuple[str, ...],
+              terminal_key: str | None) -> None:
     """Run the local counter service: teller page at /, API under /api, OpenAPI at /docs."""
     import uvicorn
 
@@ -45,7 +52,8 @@ def serve_cmd(host: str, port: int, token: str | None, trust_paths: tuple[str, .
         raise InputError("--workers must be 1 to 32")
     cfg = ServiceConfig(host=host, token=token, trust=list(trust_paths), sim_trust=sim_trust,
                         counter=counter, audit_url="" if no_audit else audit_db,
-                        card_wait=card_wait)
+                        card_wait=card_wait, terminal_chain=list(terminal_chain),
+                        terminal_key=terminal_key)
     create_app(cfg)  # refuses a non-loopback address without a token, before listening
     click.echo(_("cardkit counter service at {url} (API documentation: /docs)").format(
         url=f"http://{host}:{port}/"), err=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from asn1crypto import algos, cms, core
+from asn1crypto import algos, cms, core, x509
 
 from ..errors import ASN1_DECODE_ERRORS, ParseError
 from . import tlv
@@ -264,6 +264,7 @@ _MAX_NAMES = 256
 _digest_names: dict[bytes, str] = {}
 _sig_names: dict[bytes, str] = {}
 _dotted: dict[bytes, str] = {}
+_decoded_names: set[bytes] = set()  # signer issuer names (DER) known to decode, as the slow path
 
 
 def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
@@ -324,6 +325,19 @@ def _cached_name(table: dict[bytes, str], raw_oid: bytes, spec: type[core.Object
         if len(table) < _MAX_NAMES:
             table[raw_oid] = name
     return name
+
+
+def _check_name_decodes(name_der: bytes) -> None:
+    """The asn1crypto path decodes the signer's issuer name (a mangled string is a ParseError
+    there); the fast walk must not accept a name that path refuses, so it decodes it once too."""
+    if name_der in _decoded_names:
+        return
+    try:
+        x509.Name.load(name_der, strict=True).native  # noqa: B018 — decode now
+    except ASN1_DECODE_ERRORS:
+        raise _NotPlainDer from None
+    if len(_decoded_names) < _MAX_NAMES:
+        _decoded_names.add(name_der)
 
 
 def _algorithm(buf: bytes, vs: int, ve: int) -> bytes:
@@ -450,6 +464,7 @@ def _signer_info_der(buf: bytes, vs: int, ve: int) -> SodSignerInfo:
         if len(sid) != 2 or sid[0][0] != 0x30 or sid[1][0] != 0x02:
             raise _NotPlainDer
         issuer_der = buf[sid[0][1] : sid[0][3]]
+        _check_name_decodes(issuer_der)
         serial = _integer(buf, sid[1][2], sid[1][3])
     elif t == 0x80:
         ski = buf[svs:sve]

@@ -36,6 +36,8 @@ from .jobs import Job, JobRegistry, ReaderBusy
 from .messages import ERRORS, GENERIC_ERROR
 
 STATIC = Path(__file__).parent / "static"
+FINGER_POSITIONS = ("right-thumb", "right-index", "right-middle", "right-ring", "right-little",
+                    "left-thumb", "left-index", "left-middle", "left-ring", "left-little")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 PAGE_CSP = ("default-src 'self'; img-src 'self' blob:; media-src 'self' blob: mediastream:; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
@@ -54,6 +56,10 @@ class ServiceConfig:
     max_image_bytes: int = 8 * 1024 * 1024
     upload_seconds: float = 30.0  # the whole body must arrive within this time
     verify_seconds: float = 60.0  # a dump verification must finish within this time
+    # EAC terminal for card verifications (reads DG3, the fingers): CV certificate files/folders
+    # and the IS key (PEM/DER path or pkcs11: URI; its PIN only from the environment).
+    terminal_chain: list[str] = field(default_factory=list)
+    terminal_key: str | None = None
 
     @classmethod
     def from_env(cls) -> ServiceConfig:
@@ -85,6 +91,20 @@ class VerificationIn(BaseModel):
     face_image: str | None = Field(None, description="Live camera frame as a data URL or base64 "
                                    "JPEG/PNG (max 8 MB)")
     operator: str = Field("", max_length=64)
+    finger_image: str | None = Field(None, description="Live fingerprint image (WSQ, PNG, TIFF, "
+                                     "BMP, JPEG 2000) as a data URL or base64 (max 8 MB)")
+    finger_scanner: str | None = Field(None, max_length=200, description="Capture the live "
+                                       "finger from this libfprint scanner (a device id from "
+                                       "/api/fingerprint-scanners; \"\" = the first one)")
+    finger_position: str = Field("right-index", pattern=f"^({'|'.join(FINGER_POSITIONS)})$",
+                                 description="The finger the customer gives; compared with the "
+                                 "card's finger at that position")
+    best_finger: bool = Field(False, description="Compare with every finger on the card and "
+                              "keep the best (reported; the threshold is raised)")
+    finger_ppi: float | None = Field(None, ge=100, le=2000, description="Resolution of "
+                                     "finger_image (default: from the file, else 500)")
+    finger_match: str = Field("required", pattern="^(required|advisory)$",
+                              description="With a live finger, the policy's finger_match level")
 
 
 def access_key(k: KeyIn) -> MrzKey | CanKey:
@@ -107,7 +127,7 @@ def access_key(k: KeyIn) -> MrzKey | CanKey:
     raise InputError("give the ID with date of birth and expiry, or the CAN, or scan the QR code")
 
 
-def _image_bytes(data: str, limit: int) -> bytes:
+def _image_bytes(data: str, limit: int, what: str = "face_image") -> bytes:
     if data.startswith("data:"):
         data = data.split(",", 1)[-1]
     if len(data) > limit * 4 // 3 + 4:
@@ -115,7 +135,7 @@ def _image_bytes(data: str, limit: int) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise HTTPException(422, "face_image is not base64") from None
+        raise HTTPException(422, f"{what} is not base64") from None
 
 
 # --- upload limits (pure ASGI: counts bytes while the body arrives) -------------------------------
@@ -192,6 +212,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     trust_label = ("virtual card TEST CSCA (not a real state)" if cfg.sim_trust and not cfg.trust
                    else ", ".join(cfg.trust) if cfg.trust else
                    "library default (local trust store, else the bundled master list)")
+    terminal = workflow.load_terminal(list(cfg.terminal_chain), cfg.terminal_key)
     jobs = JobRegistry()
     audit = _open_audit(cfg)
     app = FastAPI(title="cardkit counter service", version=__version__, docs_url=None,
@@ -226,7 +247,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     @app.get("/api/health", tags=["service"])
     def health() -> dict[str, Any]:
-        return {"status": "ok", "audit": audit is not None, "trust": trust_label}
+        return {"status": "ok", "audit": audit is not None, "trust": trust_label,
+                "terminal": terminal is not None}
 
     @app.get("/api/version", tags=["service"])
     def version() -> dict[str, str]:
@@ -253,6 +275,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     @app.get("/api/fingerprint-scanners", tags=["devices"], dependencies=api)
     def scanners() -> dict[str, Any]:
+        """libfprint scanners; those with `can_capture` can give the live finger."""
         return _fingerprint_scanners()
 
     @app.post("/api/qr", tags=["key"], dependencies=api)
@@ -271,8 +294,17 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         """Start reading and verifying the card on `reader`; follow `/events`, then fetch."""
         key = access_key(body.key)
         face = _image_bytes(body.face_image, cfg.max_image_bytes) if body.face_image else None
-        req = workflow.CardRequest(body.reader, key, body.policy, workflow.probes_for(face),
-                                   cfg.card_wait)
+        finger_img = _image_bytes(body.finger_image, cfg.max_image_bytes, "finger_image") \
+            if body.finger_image else None
+        given = finger_img is not None or body.finger_scanner is not None
+        policy = workflow.policy_for(body.policy, face=face is not None, finger=given,
+                                     finger_level=body.finger_match)
+        probes = workflow.probes_for(face)  # checks the face image before a scanner is opened
+        finger = workflow.finger_probe(finger_img, body.finger_scanner,
+                                       position=body.finger_position,
+                                       best_of=body.best_finger, ppi=body.finger_ppi)
+        req = workflow.CardRequest(body.reader, key, policy, workflow.probes_for(face, finger)
+                                   if finger is not None else probes, cfg.card_wait, terminal)
 
         def run(job: Job) -> workflow.Outcome:
             return workflow.verify_card_on_reader(req, trust, job.emit)
@@ -292,6 +324,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         try:
             job = jobs.start(body.reader, body.operator, run, _error_info, on_done)
         except ReaderBusy:
+            if finger is not None:
+                finger.close()  # release the scanner opened for this request
             raise HTTPException(409, f"reader {body.reader!r} is busy with another card "
                                 "operation — wait until it finishes") from None
         return {"id": job.id, "events": f"/api/verifications/{job.id}/events",
@@ -493,17 +527,13 @@ def _to_jpeg(data: bytes) -> bytes:
 
 def _fingerprint_scanners() -> dict[str, Any]:
     """libfprint devices (fprintd's driver stack) when PyGObject and libfprint are installed."""
-    try:
-        import gi
+    from ..biometrics.finger.scanner import ScannerError, _fprint, list_scanners
 
-        gi.require_version("FPrint", "2.0")
-        from gi.repository import FPrint
-    except (ImportError, ValueError) as exc:
-        return {"scanners": [], "note": f"libfprint not available ({type(exc).__name__})"}
-    ctx = FPrint.Context()
-    ctx.enumerate()
-    return {"scanners": [{"name": d.get_name(), "driver": d.get_driver(), "id": d.get_device_id()}
-                         for d in ctx.get_devices()]}
+    try:
+        _fprint()
+    except ScannerError as exc:
+        return {"scanners": [], "note": str(exc)}
+    return {"scanners": [s.to_dict() for s in list_scanners()]}
 
 
 def _mount_swagger(app: FastAPI) -> None:

@@ -3,7 +3,8 @@
 A job runs in its own thread (PC/SC calls block). Its events are kept in order with a sequence
 number for the SSE stream. A reader is held from the moment a job is accepted until it ends; a
 second request for the same reader is refused (HTTP 409), never queued into the same session.
-The lock is a file lock as well, so two service processes on one machine cannot share a reader.
+The lock is a file lock as well, so two service processes on one machine cannot share a reader;
+it is keyed by the reader's name AND the pcscd it belongs to (names repeat across pcscd instances).
 Finished jobs (with the portrait and holder data in memory) are forgotten after `ttl` seconds.
 """
 
@@ -82,7 +83,9 @@ class ReaderLocks:
         with self._mutex:
             if reader in self._held:
                 raise ReaderBusy(reader)
-            name = hashlib.sha256(reader.encode()).hexdigest()[:16]
+            from ..transport.pcsc import service_id
+
+            name = hashlib.sha256(f"{service_id()}\0{reader}".encode()).hexdigest()[:16]
             fd = os.open(_lock_dir() / f"reader-{name}.lock", os.O_WRONLY | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -16,6 +16,8 @@ _EVENTS: dict[str, tuple[str, str]] = {
     "document_valid": ("Đang kiểm tra hạn sử dụng của thẻ", "Checking the card is still valid"),
     "face": ("Đang so khớp khuôn mặt", "Comparing the face"),
     "finger": ("Đang so khớp vân tay", "Comparing the fingerprint"),
+    "finger_scan": ("Đặt ngón tay đã chọn lên máy quét vân tay",
+                    "Place the chosen finger on the fingerprint scanner"),
     "done": ("Hoàn tất", "Done"),
     "error": ("Có lỗi", "Error"),
 }
@@ -43,6 +45,14 @@ ERRORS: dict[str, tuple[str, str]] = {
                           "Wrong access key — check the ID, date of birth, expiry (or CAN)"),
     "CardRemovedError": ("Thẻ bị nhấc ra khi đang đọc — đặt lại thẻ và giữ yên",
                          "The card was removed while reading — put it back and hold it still"),
+    "ScannerError": ("Máy quét vân tay không chụp được — đặt ngón tay phẳng lên máy quét rồi thử "
+                     "lại; nếu lặp lại, chạy `cardkit doctor`",
+                     "The fingerprint scanner gave no image — place the finger flat on it and "
+                     "try again; if it recurs, run `cardkit doctor`"),
+    "BiometricError": ("Ảnh vân tay hoặc khuôn mặt không dùng được — chụp lại",
+                       "The fingerprint or face sample is unusable — capture it again"),
+    "TerminalKeyError": ("Không ký được bằng khoá thiết bị đầu cuối (EAC) — báo quản trị hệ thống",
+                         "The terminal key (EAC) could not sign — call the administrator"),
     "ReaderError": ("Không dùng được đầu đọc — kiểm tra dây cắm hoặc chạy `cardkit doctor`",
                     "The reader is not usable — check the cable or run `cardkit doctor`"),
 }

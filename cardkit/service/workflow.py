@@ -1,6 +1,8 @@
 """The service's ONE adapter to the library workflow (`cardkit.verify.verify_card`).
 
-Input: a card (reader + access key) or dump files, an optional face image, a policy name.
+Input: a card (reader + access key) or dump files, an optional face image, an optional live finger
+(image or fingerprint scanner, with the finger's position), a policy name, and the EAC terminal
+(CV chain + key, configured when the service starts) so the card's fingers (DG3) can be read.
 Output: an `Outcome` with the library's versioned report (`report`, schema
 `cardkit/data/report.schema.json`), a `teller` view for the page (verdict label, reason and next
 step in Vietnamese and English, one badge per check, the authenticated identity), the portrait
@@ -10,13 +12,17 @@ The library's progress events are turned into the page's steps with `emit(kind, 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks import CheckName
+from ..errors import InputError
 from ..i18n import translator
 from ..icao.keys import CanKey, MrzKey
+from ..policy import Policy, load_policy
+from ..read import Terminal
 from ..security.trust import TrustStore
 from ..verify import CardSource, Probes, ProgressEvent, VerificationResult, verify_card
 
@@ -45,6 +51,18 @@ _NEXT: dict[tuple[str, str], tuple[str, str]] = {
                                       "light."),
     ("passive_auth", "unverifiable"): ("Liên hệ quản trị hệ thống để cập nhật danh sách CSCA.",
                                        "Ask the administrator to update the CSCA list."),
+    ("finger_match", "no_match"): ("Vân tay không khớp: quét lại đúng ngón đã chọn; nếu vẫn "
+                                   "không khớp, không thực hiện giao dịch và báo kiểm soát viên.",
+                                   "The fingerprint does not match: scan the chosen finger "
+                                   "again; if it still does not match, do not proceed and call "
+                                   "the supervisor."),
+    ("finger_match", "not_performed"): ("Quét lại vân tay: đặt ngón tay phẳng, giữ yên trên máy "
+                                        "quét.", "Scan the finger again: flat and still on the "
+                                        "scanner."),
+    ("finger_match", "unverifiable"): ("Không đọc được vân tay trên chip: báo quản trị hệ thống "
+                                       "kiểm tra chứng thư thiết bị đầu cuối (EAC).",
+                                       "The chip's fingerprints could not be read: ask the "
+                                       "administrator to check the terminal certificate (EAC)."),
 }
 _NEXT_OK = ("Tiếp tục giao dịch.", "Proceed.")
 _NEXT_OTHER = ("Thử lại; nếu lặp lại, báo kiểm soát viên.",
@@ -55,9 +73,10 @@ _NEXT_OTHER = ("Thử lại; nếu lặp lại, báo kiểm soát viên.",
 class CardRequest:
     reader: str
     key: MrzKey | CanKey
-    policy: str = "bank"
+    policy: str | Policy = "bank"
     probes: Probes = field(default_factory=Probes)
     wait: float = 30.0
+    terminal: Terminal | None = None  # EAC: read DG3 (fingers) after Terminal Authentication
 
 
 @dataclass
@@ -86,13 +105,69 @@ def trust_store(paths: list[str] | None, sim: bool = False) -> TrustStore | None
     return None
 
 
-def probes_for(face_image: bytes | None) -> Probes:
-    """The live face (a camera frame from the page): InputError when it is not an image."""
-    if face_image is None:
-        return Probes()
-    from ..biometrics.face import Probe
+def probes_for(face_image: bytes | None, finger: Any = None) -> Probes:
+    """The live face (a camera frame from the page: InputError when it is not an image) and the
+    live finger (a `FingerProbe`, or None)."""
+    face = None
+    if face_image is not None:
+        from ..biometrics.face import Probe
 
-    return Probes(face=Probe.from_image(face_image))
+        face = Probe.from_image(face_image)
+    return Probes(face=face, finger=finger)
+
+
+def finger_probe(image: bytes | None, scanner: str | None, *, position: str = "right-index",
+                 best_of: bool = False, ppi: float | None = None) -> Any:
+    """The live finger: an uploaded image, or a capture from a libfprint scanner (`scanner` = its
+    device id, "" = the first that delivers images; opened now, so a missing scanner is known
+    before the card is read). None when neither is given. InputError/ScannerError otherwise."""
+    if image is not None and scanner is not None:
+        raise InputError("give one live finger: an image or a fingerprint scanner")
+    if image is None and scanner is None:
+        return None
+    from ..biometrics.finger.probe import FingerProbe
+
+    if image is not None:
+        return FingerProbe.from_image(image, position=position, best_of=best_of, ppi=ppi)
+    from ..biometrics.finger.scanner import LibfprintScanner
+
+    return FingerProbe.from_scanner(LibfprintScanner(scanner or None), position=position,
+                                    best_of=best_of)
+
+
+def policy_for(name: str, *, face: bool, finger: bool, finger_level: str = "required") -> Policy:
+    """The preset, with the finger match required (or advisory) when a live finger is given and
+    the face match off when only a finger is (as `cardkit verify`; the report's policy says so)."""
+    policy = load_policy(name)
+    if finger:
+        policy = policy.with_changes(checks={"finger_match": finger_level})
+        if not face:
+            policy = policy.with_changes(checks={"face_match": "off"})
+    return policy
+
+
+def load_terminal(chain: list[str], key: str | None) -> Terminal | None:
+    """The EAC terminal for every card verification, from the service's configuration: CV
+    certificates (files/folders) and the IS key (PEM/DER file or a pkcs11: URI). A PKCS#11 PIN
+    comes from the environment only (`pin-source=env:VAR` or CARDKIT_PKCS11_PIN): a service
+    cannot prompt, and a PIN never travels in a request. The key is tried now (token login,
+    public key), so a wrong PIN or a missing token stops the service at start."""
+    if not chain and not key:
+        return None
+    if not chain or not key:
+        raise InputError("Terminal Authentication needs both the terminal chain and the key")
+    from ..security.cv_chain import load_chain
+    from ..security.terminal_key import PIN_ENV, load_terminal_key, parse_pkcs11_uri
+
+    if key.startswith("pkcs11:"):
+        _, query = parse_pkcs11_uri(key)
+        if not query.get("pin-source") and PIN_ENV not in os.environ:
+            raise InputError(f"the PKCS#11 PIN for the terminal key must come from the "
+                             f"environment: set {PIN_ENV} or add pin-source=env:VARIABLE to "
+                             "the URI")
+    terminal_key = load_terminal_key(key)
+    terminal_key.public_key()
+    return Terminal(tuple(load_chain(list(chain))), terminal_key)
 
 
 def teller_view(result: VerificationResult) -> dict[str, Any]:
@@ -134,8 +209,8 @@ def _outcome(result: VerificationResult) -> Outcome:
 class _Steps:
     """Library progress events → the page's steps (in order; the bar never goes back)."""
 
-    def __init__(self, emit: Emit, reader: str) -> None:
-        self.emit, self.reader = emit, reader
+    def __init__(self, emit: Emit, reader: str, scanner: bool = False) -> None:
+        self.emit, self.reader, self.scanner = emit, reader, scanner
         self.percent = 0
         self.files_done: list[str] = []
         self.card_seen = False
@@ -162,6 +237,8 @@ class _Steps:
             self._send("chip_auth", 75)
         elif ev.status == "started" and ev.step in _STEP_KIND:
             kind, pct = _STEP_KIND[ev.step]
+            if kind == "finger" and self.scanner:
+                kind = "finger_scan"  # the customer acts now: "place the finger on the scanner"
             self._send(kind, pct)
         elif ev.step == "verdict":
             self._send("done", 100, verdict=str(ev.state or "").upper())
@@ -174,9 +251,20 @@ _STEP_KIND = {"passive_auth": ("checking_signature", 82), "document_valid": ("do
 def verify_card_on_reader(req: CardRequest, trust: TrustStore | None, emit: Emit) -> Outcome:
     """Wait for the card on `req.reader`, read and judge it under the policy. CardkitError on a
     card or reader problem (no card, wrong key, card removed)."""
-    result = verify_card(CardSource.from_reader(req.reader, wait=req.wait), req.key,
-                         policy=req.policy, probes=req.probes, trust=trust,
-                         progress=_Steps(emit, req.reader))
+    finger = req.probes.finger
+    scanner = False
+    if finger is not None:
+        from ..biometrics.finger.scanner import FingerprintScanner
+
+        scanner = isinstance(getattr(finger, "source", None), FingerprintScanner)
+    try:
+        result = verify_card(CardSource.from_reader(req.reader, wait=req.wait), req.key,
+                             policy=req.policy, probes=req.probes, trust=trust,
+                             terminal=req.terminal, progress=_Steps(emit, req.reader, scanner))
+    finally:
+        close = getattr(finger, "close", None)
+        if callable(close):  # a scanner opened for this job is released whatever happened
+            close()
     return _outcome(result)
 
 

@@ -161,6 +161,20 @@ def list_readers() -> list[str]:
         return ctx.readers()
 
 
+def service_id() -> str:
+    """Which pcscd this process's PC/SC client talks to: the device and inode of its socket
+    (PCSCLITE_CSOCK_NAME, else the system socket). Reader names are unique only within one pcscd —
+    two pcscd instances on one machine (a private test pcscd, a container) both have "… 00 01"."""
+    import os
+
+    path = os.environ.get("PCSCLITE_CSOCK_NAME") or "/run/pcscd/pcscd.comm"
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 def reader_state(reader: str) -> tuple[int, bytes]:
     """(SCARD_STATE_* flags, ATR) of one reader right now."""
     with _Context() as ctx:
@@ -316,6 +330,10 @@ class PcscTransport(Transport):
                     and self._card_left()):
                 err = CardRemovedError()  # mid-session: the card went away
             raise err
+        if len(resp) < 2 and self._card_left():
+            # A card always answers with a status word; nothing at all while the card is gone
+            # means it left mid-exchange (vpcd under load: the card side closed during the APDU).
+            raise CardRemovedError()
         log.debug("APDU %s… (%d bytes) -> %d bytes", apdu[:4].hex(), len(apdu), len(resp))
         return bytes(resp)
 

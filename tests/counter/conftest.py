@@ -48,15 +48,16 @@ def running_service(config) -> Iterator[str]:  # type: ignore[no-untyped-def]
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # generous: CI shares 2 cores with parallel runs
     while not server.started:
+        assert thread.is_alive(), "uvicorn stopped while starting"
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(5)
+        thread.join(30)
 
 
 @contextlib.contextmanager
@@ -67,12 +68,14 @@ def card_on_reader(harness, reader: str, persona: str) -> Iterator[None]:  # typ
     card = VirtualCard(get_persona(persona))
     thread, stop, _ = sim_vpcd.serve_in_thread(card, "127.0.0.1", harness.port_for(reader))
     try:
-        assert harness.wait_card(reader, True, 3)
+        # pcscd polls vpcd every ~400 ms; under load that takes longer: generous, bounded waits.
+        assert harness.wait_card(reader, True, 30), "pcscd did not see the card"
         yield
     finally:
         stop.set()
-        thread.join(3)
-        harness.wait_card(reader, present=False)
+        thread.join(30)
+        # The next test must not see this card as still present.
+        assert harness.wait_card(reader, present=False, timeout=30), "pcscd still sees the card"
 
 
 @pytest.fixture(scope="session", autouse=True)

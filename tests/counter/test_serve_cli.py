@@ -26,7 +26,7 @@ def test_serve_with_two_workers_verifies_a_dump(tmp_path: Path) -> None:
                             env={**os.environ, "CARDKIT_DATA_DIR": str(tmp_path / "data")})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 120  # two workers import the stack; CI is 2 shared cores
         while True:
             assert proc.poll() is None, proc.stderr.read().decode()[-800:]  # type: ignore[union-attr]
             try:

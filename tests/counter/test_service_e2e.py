@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.pcscd, pytest.mark.face]
 @pytest.fixture(scope="module")
 def service(pcscd_vpcd, tmp_path_factory):  # type: ignore[no-untyped-def]
     db = tmp_path_factory.mktemp("audit") / "audit.db"
-    cfg = ServiceConfig(sim_trust=True, audit_url=f"sqlite:///{db}", card_wait=3.0,
+    # A card is always on the reader before a job starts, except in the 409 test, where the first
+    # job must still be waiting when the other requests arrive: a long (bounded) wait, never a race.
+    cfg = ServiceConfig(sim_trust=True, audit_url=f"sqlite:///{db}", card_wait=60.0,
                         counter="quay-test")
     with running_service(cfg) as url:
         yield url, db
@@ -55,7 +57,7 @@ def _events(client: httpx.Client, job_id: str) -> list[dict]:
 def _verify(base: str, harness, persona: str, face: Path | None, policy: str = "bank"
             ) -> tuple[dict, list[dict]]:
     reader = harness.readers[0]
-    with card_on_reader(harness, reader, persona), httpx.Client(base_url=base) as c:
+    with card_on_reader(harness, reader, persona), httpx.Client(base_url=base, timeout=60) as c:
         r = c.post("/api/verifications", json={
             "reader": reader, "key": _key(persona), "policy": policy, "operator": "gdv-01",
             "face_image": _photo(face) if face else None})
@@ -135,19 +137,42 @@ def test_other_persons_face_is_rejected(service, pcscd_vpcd, face_persona, faces
 
 def test_second_request_on_a_busy_reader_gets_409(service, pcscd_vpcd) -> None:
     base, _ = service
-    reader = pcscd_vpcd.readers[1]  # no card: the first job waits for one (card_wait 3 s)
-    body = {"reader": reader, "key": _key("default"), "policy": "bank"}
-    with httpx.Client(base_url=base, timeout=30) as c:
+    reader = pcscd_vpcd.readers[1]  # no card yet: the first job waits for one (card_wait 60 s)
+    body = {"reader": reader, "key": _key("default"), "policy": "inspect-only"}
+    with httpx.Client(base_url=base, timeout=60) as c:
         codes: list[int] = []
         first = c.post("/api/verifications", json=body)
         assert first.status_code == 202
+        job = first.json()["id"]
         threads = [threading.Thread(target=lambda: codes.append(
-            httpx.post(base + "/api/verifications", json=body).status_code)) for _ in range(3)]
+            httpx.post(base + "/api/verifications", json=body, timeout=60).status_code))
+            for _ in range(3)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         assert codes == [409, 409, 409]
+        # The first job was still waiting for its card all along (it ends only when one comes).
+        assert c.get(f"/api/verifications/{job}").json()["state"] == "running"
+        with card_on_reader(pcscd_vpcd, reader, "default"):
+            events = _events(c, job)
+        res = c.get(f"/api/verifications/{job}").json()
+        assert res["state"] == "done" and res["teller"]["label"] == "VERIFIED", res
+        assert [e["kind"] for e in events][:2] == ["waiting_card", "card_found"]
+        # The reader is free again.
+        again = c.post("/api/verifications", json=body)
+        assert again.status_code == 202, again.text
+        with card_on_reader(pcscd_vpcd, reader, "default"):
+            _events(c, again.json()["id"])
+
+
+def test_no_card_ends_the_job_with_advice_and_frees_the_reader(pcscd_vpcd, tmp_path) -> None:
+    cfg = ServiceConfig(sim_trust=True, audit_url=f"sqlite:///{tmp_path / 'audit.db'}",
+                        card_wait=0.5)
+    body = {"reader": pcscd_vpcd.readers[1], "key": _key("default"), "policy": "bank"}
+    with running_service(cfg) as base, httpx.Client(base_url=base, timeout=60) as c:
+        first = c.post("/api/verifications", json=body)
+        assert first.status_code == 202
         events = _events(c, first.json()["id"])
         res = c.get(f"/api/verifications/{first.json()['id']}").json()
         assert res["state"] == "error" and res["error"]["error"] == "NoCardError"
@@ -155,8 +180,31 @@ def test_second_request_on_a_busy_reader_gets_409(service, pcscd_vpcd) -> None:
         assert [e["kind"] for e in events] == ["waiting_card", "error"]
         # The reader is free again.
         again = c.post("/api/verifications", json=body)
-        assert again.status_code == 202
+        assert again.status_code == 202, again.text
         _events(c, again.json()["id"])
+
+
+def test_reader_lock_belongs_to_one_pcscd(tmp_path, monkeypatch) -> None:
+    """Reader names repeat across pcscd instances ("Virtual PCD 00 01" in every test run on the
+    machine): the lock is per pcscd, so two services on two pcscd never refuse each other, while
+    two on the same pcscd do. (Two parallel test runs got 409 from each other before.)"""
+    from cardkit.service.jobs import ReaderBusy, ReaderLocks
+
+    a, b = tmp_path / "a.comm", tmp_path / "b.comm"
+    a.touch()
+    b.touch()
+    monkeypatch.setenv("PCSCLITE_CSOCK_NAME", str(a))
+    on_a = ReaderLocks()
+    on_a.acquire("Virtual PCD 00 01")
+    monkeypatch.setenv("PCSCLITE_CSOCK_NAME", str(b))
+    on_b = ReaderLocks()
+    on_b.acquire("Virtual PCD 00 01")  # another pcscd: free
+    monkeypatch.setenv("PCSCLITE_CSOCK_NAME", str(a))
+    with pytest.raises(ReaderBusy):
+        ReaderLocks().acquire("Virtual PCD 00 01")  # same pcscd, other process/app: busy
+    on_a.release("Virtual PCD 00 01")
+    ReaderLocks().acquire("Virtual PCD 00 01")
+    on_b.release("Virtual PCD 00 01")
 
 
 def test_audit_records_every_verification(service, pcscd_vpcd) -> None:

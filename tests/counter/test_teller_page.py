@@ -100,8 +100,10 @@ def test_teller_page_full_verification_keyboard_only(pcscd_vpcd, face_persona, b
     from selenium.webdriver.common.keys import Keys
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    sim_eac = ROOT / "cardkit" / "sim" / "data" / "eac"
     cfg = ServiceConfig(sim_trust=True, audit_url=f"sqlite:///{tmp_path / 'a' / 'audit.db'}",
-                        card_wait=10.0)
+                        card_wait=60.0, terminal_chain=[str(sim_eac)],
+                        terminal_key=str(sim_eac / "is.key.pem"))
     reader = pcscd_vpcd.readers[0]
     d = browser
     with running_service(cfg) as url:
@@ -173,4 +175,35 @@ def test_teller_page_full_verification_keyboard_only(pcscd_vpcd, face_persona, b
         assert badge.get_attribute("data-state") == "invalid" and "bad" in badge.get_attribute(
             "class")
         d.save_screenshot(str(ARTIFACTS / "teller-rejected-clone-vi.png"))
+        # Next customer: an EAC card (same key) and the finger step: the customer's right index
+        # as an image file, the signature-only policy (no face) — the finger badge turns green.
+        _finger_customer(d, pcscd_vpcd, reader, tmp_path)
     assert (ARTIFACTS / "teller-verified-vi.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "teller-finger-vi.png").stat().st_size > 10_000
+
+
+def _finger_customer(d, harness, reader: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    from cardkit.biometrics.finger.extract import available
+    from cardkit.sim import fingerprint_synth as fs
+    from cardkit.sim.personas import get_persona
+
+    need(available(), "nbis-py not installed (pip install 'cardkit[finger]')")
+    live = tmp_path / "ngon-tro-phai.png"
+    live.write_bytes(fs.impression_png(fs.persona_identity(get_persona("eac")), "right-index", 2))
+    assert d.find_element(By.ID, "h-finger").text == "3. Vân tay (nếu chính sách yêu cầu)"
+    Select(d.find_element(By.ID, "policy")).select_by_value("inspect-only")
+    d.find_element(By.ID, "finger_file").send_keys(str(live))
+    assert d.find_element(By.ID, "finger_source").get_attribute("value") == "file"
+    Select(d.find_element(By.ID, "finger_position")).select_by_value("right-index")
+    with card_on_reader(harness, reader, "eac"):
+        d.find_element(By.ID, "verify").send_keys(Keys.ENTER)
+        _wait(d, lambda d: d.find_element(By.ID, "verdict").get_attribute("data-verdict")
+              == "VERIFIED", what="VERIFIED with the finger")
+    badge = d.find_element(By.CSS_SELECTOR, "#badges .badge[data-check=finger]")
+    assert badge.get_attribute("data-state") == "match" and "good" in badge.get_attribute("class")
+    assert "Vân tay: khớp" in badge.text
+    d.save_screenshot(str(ARTIFACTS / "teller-finger-vi.png"))

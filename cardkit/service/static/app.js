@@ -9,7 +9,16 @@ const T = {
     policy_inspect: "Chỉ kiểm tra chữ ký", operator: "Mã giao dịch viên",
     key_h: "2. Khoá truy cập", scan: "Quét mã QR trên thẻ bằng camera", or_type: "Hoặc nhập tay:",
     f_id: "Số định danh cá nhân", f_dob: "Ngày sinh", f_expiry: "Có giá trị đến",
-    f_can: "hoặc CAN (6 số)", go_h: "3. Đặt thẻ và xác minh", verify: "Xác minh thẻ",
+    f_can: "hoặc CAN (6 số)", go_h: "4. Đặt thẻ và xác minh",
+    finger_h: "3. Vân tay (nếu chính sách yêu cầu)", finger_source: "Lấy vân tay từ",
+    finger_none: "Không dùng vân tay", finger_file: "Tệp ảnh vân tay",
+    finger_file_l: "Tệp ảnh vân tay (WSQ, PNG, TIFF, BMP)", finger_position: "Ngón tay",
+    finger_scanner: "Máy quét: ", finger_need_file: "Chọn tệp ảnh vân tay",
+    fp_right_index: "Ngón trỏ phải", fp_left_index: "Ngón trỏ trái",
+    fp_right_thumb: "Ngón cái phải", fp_left_thumb: "Ngón cái trái",
+    fp_right_middle: "Ngón giữa phải", fp_left_middle: "Ngón giữa trái",
+    fp_right_ring: "Ngón áp út phải", fp_left_ring: "Ngón áp út trái",
+    fp_right_little: "Ngón út phải", fp_left_little: "Ngón út trái", verify: "Xác minh thẻ",
     camera_h: "Ảnh trên chip và camera tại quầy", chip_photo: "Ảnh trên chip",
     live_photo: "Camera tại quầy (trực tiếp)", lang: "English",
     audit_failed: "Không ghi được nhật ký kiểm toán — báo quản trị hệ thống", fhir: "Tải hồ sơ cho bệnh viện (FHIR)",
@@ -35,7 +44,16 @@ const T = {
     policy_inspect: "Signature only", operator: "Operator id",
     key_h: "2. Access key", scan: "Scan the card's QR code with the camera", or_type: "Or type:",
     f_id: "ID number (12 digits)", f_dob: "Date of birth", f_expiry: "Date of expiry",
-    f_can: "or CAN (6 digits)", go_h: "3. Tap the card and verify", verify: "Verify card",
+    f_can: "or CAN (6 digits)", go_h: "4. Tap the card and verify",
+    finger_h: "3. Fingerprint (when the policy asks for it)", finger_source: "Fingerprint from",
+    finger_none: "No fingerprint", finger_file: "Fingerprint image file",
+    finger_file_l: "Fingerprint image (WSQ, PNG, TIFF, BMP)", finger_position: "Finger",
+    finger_scanner: "Scanner: ", finger_need_file: "Choose the fingerprint image file",
+    fp_right_index: "Right index", fp_left_index: "Left index",
+    fp_right_thumb: "Right thumb", fp_left_thumb: "Left thumb",
+    fp_right_middle: "Right middle", fp_left_middle: "Left middle",
+    fp_right_ring: "Right ring", fp_left_ring: "Left ring",
+    fp_right_little: "Right little", fp_left_little: "Left little", verify: "Verify card",
     camera_h: "Chip photo and counter camera", chip_photo: "Photo on the chip",
     live_photo: "Counter camera (live)", lang: "Tiếng Việt",
     audit_failed: "The audit record could not be written — call the administrator", fhir: "Download for the hospital (FHIR)",
@@ -82,6 +100,8 @@ async function api(path, opts) {
 function applyLang() {
   document.documentElement.lang = lang;
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.querySelectorAll("#finger_source option[data-scanner]").forEach((o) => {
+    o.textContent = t("finger_scanner") + o.dataset.scanner; });
   $("lang").textContent = t("lang");
   document.title = t("title") + " — cardkit";
   if (last) render(last);
@@ -95,6 +115,38 @@ async function loadReaders() {
   const list = r.ok ? r.body : [];
   if (!list.length) { const o = new Option(t("no_reader"), ""); sel.add(o); return; }
   for (const rd of list) sel.add(new Option(rd.name + (rd.card_present ? " ●" : ""), rd.name));
+}
+
+async function loadScanners() {
+  // libfprint scanners that deliver images become choices after "none" and "file".
+  const sel = $("finger_source");
+  sel.querySelectorAll("option[data-scanner]").forEach((o) => o.remove());
+  const r = await api("/api/fingerprint-scanners");
+  for (const s of (r.ok && r.body.scanners) || []) {
+    if (!s.can_capture) continue;
+    const o = new Option(t("finger_scanner") + s.name, "scanner:" + s.device_id);
+    o.dataset.scanner = s.name;
+    sel.add(o);
+  }
+}
+
+function readDataUrl(file) {
+  return new Promise((res, rej) => { const fr = new FileReader(); fr.onload = () => res(fr.result); fr.onerror = rej; fr.readAsDataURL(file); });
+}
+
+async function fingerFields() {
+  // {finger_image | finger_scanner, finger_position}, {} for none, null when a file is missing.
+  const src = $("finger_source").value;
+  if (src === "none") return {};
+  const out = { finger_position: $("finger_position").value };
+  if (src === "file") {
+    const f = $("finger_file").files[0];
+    if (!f) return null;
+    out.finger_image = await readDataUrl(f);
+  } else {
+    out.finger_scanner = src.slice("scanner:".length);
+  }
+  return out;
 }
 
 // --- camera ----------------------------------------------------------------------------------------
@@ -196,9 +248,12 @@ async function verify(e) {
   btn.disabled = true;
   $("result").hidden = true; last = null;
   try {
+    const finger = await fingerFields();
+    if (finger === null) { $("finger-status").textContent = t("finger_need_file"); $("finger_file").focus(); return; }
+    $("finger-status").textContent = "";
     const face = stream ? await grabDataUrl() : null;
-    const body = { reader: $("reader").value, key, policy: $("policy").value,
-                   operator: $("operator").value, face_image: face };
+    const body = Object.assign({ reader: $("reader").value, key, policy: $("policy").value,
+                                 operator: $("operator").value, face_image: face }, finger);
     const r = await api("/api/verifications", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     if (r.status === 409) { $("progress-msg").textContent = t("busy"); return; }
     if (!r.ok) { $("progress-msg").textContent = (r.body && r.body.detail) ? JSON.stringify(r.body.detail) : String(r.status); return; }
@@ -287,5 +342,7 @@ $("print").addEventListener("click", () => window.print());
 $("refresh").addEventListener("click", loadReaders);
 $("scan").addEventListener("click", scanQr);
 $("form").addEventListener("submit", verify);
+$("finger_file").addEventListener("change", () => { if ($("finger_file").files.length) $("finger_source").value = "file"; });
 applyLang();
 loadReaders();
+loadScanners();
