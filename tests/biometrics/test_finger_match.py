@@ -72,7 +72,6 @@ def test_genuine_match_and_impostors_do_not(matcher, prepared) -> None:  # type:
     assert all(r.state is CheckState.NO_MATCH for r in imp)
     # measured FNMR at the strict point is ~10 % overall (README); these prints are good ones
     assert sum(r.state is CheckState.MATCH for r in gen) >= 15
-    assert min(r.score for r in gen) > max(r.score for r in imp) * 0.9 or True
     assert np.median([r.score for r in gen]) > 3 * np.median([r.score for r in imp])
     assert all(r.calibrated is not None and r.calibrated >= 3.0
                for r in gen if r.state is CheckState.MATCH)
@@ -227,3 +226,25 @@ def test_cli_compare_exit_codes_and_template(fvc, tmp_path) -> None:  # type: ig
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     (t,) = decode_iso(out.read_bytes())
     assert t.position == 2 and len(t) > 10
+
+
+def test_enhanced_minutiae_are_a_second_set_inside_the_print(fvc, prepared) -> None:  # type: ignore[no-untyped-def]
+    from cardkit.biometrics.finger.enhance import BORDER, enhance
+    from cardkit.biometrics.finger.mcc import fused_score
+
+    img = _img(fvc, "fvc2002/DB1_B", 101, 1)
+    pixels, inside = enhance(img.pixels)
+    assert pixels.shape == img.pixels.shape and pixels.dtype == np.uint8
+    # dark ridges stay dark: the enhanced image correlates with the original inside the print
+    fg = inside > BORDER
+    assert np.corrcoef(pixels[fg].astype(float), img.pixels[fg].astype(float))[0, 1] > 0.3
+    p = prepared[("fvc2002/DB1_B", 101, 1)]
+    assert p.enhanced is not None and len(p.enhanced) >= 12
+    assert all(inside[m.y, m.x] >= BORDER for m in p.enhanced.minutiae)
+    assert {(m.x, m.y) for m in p.enhanced.minutiae} != {(m.x, m.y) for m in p.template.minutiae}
+    # the fused score is the mean of the two MCC scores
+    q = prepared[("fvc2002/DB1_B", 101, 2)]
+    assert p.score(q) == pytest.approx(
+        fused_score(p.template, p.enhanced, q.template, q.enhanced))
+    assert p.score(q) == pytest.approx(
+        (mcc_score(p.template, q.template) + mcc_score(p.enhanced, q.enhanced)) / 2)

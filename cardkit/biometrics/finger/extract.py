@@ -71,6 +71,19 @@ def extract_mindtct(img: FingerImage, *, nfiq2: bool = False,
     return tpl, raw
 
 
+def extract_enhanced(img: FingerImage, *, position: int = 0) -> FingerTemplate:
+    """mindtct minutiae of the Gabor-enhanced image (`enhance`), without those within
+    `enhance.BORDER` pixels of the background — the second minutiae set MCC is fused over."""
+    from .enhance import BORDER, enhance
+
+    pixels, inside = enhance(img.pixels)
+    tpl, _ = extract_mindtct(FingerImage(pixels, 500.0, img.source), position=position)
+    h, w = inside.shape
+    kept = tuple(m for m in tpl.minutiae
+                 if inside[min(max(m.y, 0), h - 1), min(max(m.x, 0), w - 1)] >= BORDER)
+    return FingerTemplate(kept, img.width, img.height, 500.0, position, None, "mindtct+gabor")
+
+
 def nfiq2_actionable(raw: Any) -> dict[str, float]:
     """NFIQ 2 actionable feedback (e.g. UniformImage, EmptyImageOrContrastTooLow)."""
     out: dict[str, float] = {}

@@ -4,8 +4,9 @@
     result = match_card(dg3, "live.png", position="right-index")
     result.state  # CheckState.MATCH / NO_MATCH / NOT_PERFORMED; result.reason for the operator
 
-Features: NIST mindtct minutiae (nbis-py); comparison: cardkit's Minutia Cylinder-Code with
-LSS-R (`mcc`), chosen on the side-by-side benchmark (bench/finger_bench.py, README). Decision: the
+Features: NIST mindtct minutiae (nbis-py) of the image and of its Gabor-enhanced version
+(`enhance`); comparison: cardkit's Minutia Cylinder-Code with LSS-R (`mcc`), fused over the two
+minutiae sets (`mcc.fused_score`), chosen on the side-by-side benchmark (bench/finger_bench.py, README). Decision: the
 score against the threshold of a named operating point measured on the impostor distribution
 (`calibration`). Quality problems never raise: they give NOT_PERFORMED with the operator's
 instruction; only unusable inputs (undecodable file) raise InputError.
@@ -23,7 +24,7 @@ from ...errors import BiometricError, ExitCode, InputError
 from ...lds.finger_image import FingerImageRecord, FingerView, finger_name
 from ...results import CheckResult, CheckState
 from .calibration import Calibration, OperatingPoint, load_calibration
-from .extract import ExtractionError, extract_mindtct
+from .extract import ExtractionError, extract_enhanced, extract_mindtct
 from .image import (
     STANDARD_PPI,
     FingerImage,
@@ -32,7 +33,7 @@ from .image import (
     load_finger_image,
     to_standard,
 )
-from .mcc import mcc_score
+from .mcc import fused_score
 from .minutiae import FingerTemplate
 from .quality import DEFAULT_THRESHOLDS, QualityIssue, QualityReport, QualityThresholds, assess
 
@@ -66,11 +67,19 @@ def parse_position(name: str | int | None) -> int | None:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A finger ready to compare: its template and its quality report."""
+    """A finger ready to compare: its template, the minutiae of its enhanced image and its
+    quality report."""
 
     template: FingerTemplate
     quality: QualityReport
     source: str = ""
+    enhanced: FingerTemplate | None = None
+
+    def score(self, other: Prepared) -> float:
+        """The fused MCC similarity (0–1) of two prepared fingers."""
+        empty = FingerTemplate((), 0, 0)
+        return fused_score(self.template, self.enhanced or empty, other.template,
+                           other.enhanced or empty)
 
     @property
     def usable(self) -> bool:
@@ -154,7 +163,11 @@ class FingerMatcher:
             rep = QualityReport((QualityIssue.NO_RIDGES,), first.area_mm2, first.coherence, 0)
             return Prepared(empty, rep, img.source)
         rep = assess(img, minutiae=len(tpl), nfiq2=tpl.quality, thresholds=th)
-        return Prepared(tpl, rep, img.source)
+        try:
+            enhanced = extract_enhanced(img, position=position)
+        except ExtractionError:
+            enhanced = None
+        return Prepared(tpl, rep, img.source, enhanced)
 
     def prepare_view(self, view: FingerView, record: FingerImageRecord | None = None
                      ) -> Prepared:
@@ -187,7 +200,7 @@ class FingerMatcher:
                 "means", reference.quality.issues, details, t0)
         if not probe.usable:
             return self._not_performed(probe.quality.advice, probe.quality.issues, details, t0)
-        score = mcc_score(reference.template, probe.template)
+        score = reference.score(probe)
         return self._decide(score, comparisons, details, t0)
 
     def _decide(self, score: float, comparisons: int, details: dict[str, Any],
@@ -256,7 +269,7 @@ class FingerMatcher:
             ref = self.prepare_view(view, record)
             if not ref.usable:
                 continue
-            s = mcc_score(ref.template, prb.template)
+            s = ref.score(prb)
             if best is None or s > best[0]:
                 best = (s, view.finger, ref)
         if best is None:

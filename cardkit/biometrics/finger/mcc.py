@@ -295,3 +295,11 @@ def mcc_score(a: FingerTemplate, b: FingerTemplate, p: MccParams = PARAMS) -> fl
     ca, cb = cylinders(a, p), cylinders(b, p)
     gamma = local_similarities(ca, cb, p)
     return lss_r(gamma, ca, cb, len(a), len(b), p)
+
+
+def fused_score(a: FingerTemplate, a_enhanced: FingerTemplate, b: FingerTemplate,
+                b_enhanced: FingerTemplate, p: MccParams = PARAMS) -> float:
+    """MCC fused over two extractors: the mean of the MCC scores on the raw image's minutiae
+    and on the Gabor-enhanced image's (`extract.extract_enhanced`), in [0, 1]. The two sets err
+    on different prints (measured: bench/finger_bench.py, README)."""
+    return (mcc_score(a, b, p) + mcc_score(a_enhanced, b_enhanced, p)) / 2
