@@ -7,7 +7,6 @@ data/calibration.json. ISO/IEC 19795-1 terms: FMR = false match rate, FNMR = fal
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
+from ..common import read_calibration_json
 
 CALIBRATION_FILE = Path(__file__).with_name("data") / "calibration.json"
 DEFAULT_OPERATING_POINT = "strict"
@@ -105,11 +105,7 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     """The calibration shipped with cardkit, or one from `path`."""
     if path is None:
         return _default_calibration()
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"Cannot read face calibration {path}: {exc}") from None
-    return calibration_from_dict(data, str(path))
+    return calibration_from_dict(read_calibration_json(path, "face"), str(path))
 
 
 @lru_cache(maxsize=1)

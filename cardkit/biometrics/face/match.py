@@ -17,6 +17,7 @@ import numpy as np
 
 from ...errors import ExitCode
 from ...results import CheckResult, CheckState
+from ..common import biometric_exit_code
 from .calibration import Calibration, OperatingPoint, load_calibration
 from .camera import Probe, ProbeKind
 from .detect import FaceBox, detect_faces
@@ -49,12 +50,8 @@ class FaceResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 match, 5 no match, 7 not performed (probe or portrait unusable)."""
-        if self.state is CheckState.MATCH:
-            return ExitCode.OK
-        if self.state is CheckState.NO_MATCH:
-            return ExitCode.FACE_MISMATCH
-        return ExitCode.BIOMETRIC_UNUSABLE
+        """0 match, 5 no match, 7 not performed."""
+        return biometric_exit_code(self.state)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

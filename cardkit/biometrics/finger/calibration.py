@@ -10,7 +10,6 @@ quantiles and extrapolated log-linearly beyond the highest impostor seen.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
+from ..common import read_calibration_json
 
 CALIBRATION_FILE = Path(__file__).with_name("data") / "calibration.json"
 DEFAULT_OPERATING_POINT = "strict"
@@ -111,11 +111,7 @@ def calibration_from_dict(data: dict[str, Any], source: str = "") -> Calibration
 def load_calibration(path: str | Path | None = None) -> Calibration:
     if path is None:
         return _default_calibration()
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"Cannot read fingerprint calibration {path}: {exc}") from None
-    return calibration_from_dict(data, str(path))
+    return calibration_from_dict(read_calibration_json(path, "fingerprint"), str(path))
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from typing import Any
 from ...errors import BiometricError, ExitCode, InputError
 from ...lds.finger_image import FingerImageRecord, FingerView, finger_name
 from ...results import CheckResult, CheckState
+from ..common import biometric_exit_code
 from .calibration import Calibration, OperatingPoint, load_calibration
 from .extract import ExtractionError, extract_enhanced, extract_mindtct
 from .image import (
@@ -105,12 +106,8 @@ class FingerResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 match, 5 no match, 7 not performed (capture or reference unusable)."""
-        if self.state is CheckState.MATCH:
-            return ExitCode.OK
-        if self.state is CheckState.NO_MATCH:
-            return ExitCode.FACE_MISMATCH  # 5: "the biometric does not match"
-        return ExitCode.BIOMETRIC_UNUSABLE
+        """0 match, 5 no match, 7 not performed."""
+        return biometric_exit_code(self.state)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
