@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import ExitCode
 from ...results import CheckResult, CheckState
-from ..common import biometric_exit_code
+from ..common import BiometricOutcome
 from .calibration import Calibration, OperatingPoint, load_calibration
 from .camera import Probe, ProbeKind
 from .detect import FaceBox, detect_faces
@@ -32,7 +31,7 @@ __all__ = ["FaceMatcher", "FaceResult", "FrameChoice", "Probe", "compare_images"
 
 
 @dataclass(frozen=True)
-class FaceResult:
+class FaceResult(BiometricOutcome):
     """Outcome of one face comparison. Holds no image and no embedding (biometric data)."""
 
     state: CheckState
@@ -43,15 +42,6 @@ class FaceResult:
     operating_point: str = ""
     quality: tuple[QualityIssue, ...] = ()
     details: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.state is CheckState.MATCH
-
-    @property
-    def exit_code(self) -> ExitCode:
-        """0 match, 5 no match, 7 not performed."""
-        return biometric_exit_code(self.state)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

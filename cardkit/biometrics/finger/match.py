@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ...errors import BiometricError, ExitCode, InputError
+from ...errors import BiometricError, InputError
 from ...lds.finger_image import FingerImageRecord, FingerView, finger_name
 from ...results import CheckResult, CheckState
-from ..common import biometric_exit_code
+from ..common import BiometricOutcome
 from .calibration import Calibration, OperatingPoint, load_calibration
 from .extract import ExtractionError, extract_enhanced, extract_mindtct
 from .image import (
@@ -88,7 +88,7 @@ class Prepared:
 
 
 @dataclass(frozen=True)
-class FingerResult:
+class FingerResult(BiometricOutcome):
     """Outcome of one fingerprint verification. Holds no image and no minutiae."""
 
     state: CheckState
@@ -99,15 +99,6 @@ class FingerResult:
     operating_point: str = ""
     quality: tuple[QualityIssue, ...] = ()
     details: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.state is CheckState.MATCH
-
-    @property
-    def exit_code(self) -> ExitCode:
-        """0 match, 5 no match, 7 not performed."""
-        return biometric_exit_code(self.state)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
